@@ -1,0 +1,46 @@
+/* main.c: picks the GUI or the --headless path
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "mcr-headless.h"
+#include "mcr-options.h"
+#include "mcr-application.h"
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(McrOptions) options = NULL;
+  g_autoptr(GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  options = mcr_options_parse (argc, argv, &error);
+  if (options == NULL)
+    {
+      g_printerr ("meshcentral-router: %s\n", error->message);
+      return 2;
+    }
+  if (options->show_help)
+    {
+      g_print ("%s", mcr_options_help_text ());
+      return 0;
+    }
+  if (options->show_version)
+    {
+      g_print ("meshcentral-router %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  if (options->headless || options->list_devices)
+    return mcr_headless_run (options);
+
+  return mcr_application_run (g_steal_pointer (&options), argc, argv);
+}

@@ -1,0 +1,358 @@
+/* mcr-testbed.c: the real MeshCentral server and agent, for integration tests
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#define G_LOG_DOMAIN "mcr-testbed"
+
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mcr-testbed.h"
+
+static McrTestbed *testbed;
+static char       *private_dir;   /* set when this program started its own */
+
+static char *
+testbed_script (void)
+{
+  return g_build_filename (MCR_SOURCE_ROOT, "build-aux", "testbed.sh", NULL);
+}
+
+static void
+stop_private_testbed (void)
+{
+  g_autofree char *script = NULL;
+  const char *argv[4];
+
+  if (private_dir == NULL)
+    return;
+  script = testbed_script ();
+  argv[0] = script, argv[1] = "stop", argv[2] = private_dir, argv[3] = NULL;
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                NULL, NULL, NULL, NULL);
+  g_clear_pointer (&private_dir, g_free);
+}
+
+static void
+on_fatal_signal (int sig)
+{
+  stop_private_testbed ();
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+static char *
+env_value (GHashTable *env,
+           const char *key)
+{
+  const char *v = g_hash_table_lookup (env, key);
+
+  if (v == NULL)
+    g_error ("testbed.env has no %s", key);
+  return g_strdup (v);
+}
+
+static McrTestbed *
+load_env (const char *path)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_auto(GStrv) lines = NULL;
+  McrTestbed *tb;
+  g_autofree char *port = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, &error))
+    g_error ("cannot read the testbed's environment: %s", error->message);
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      char *eq = strchr (lines[i], '=');
+      char *value;
+      gsize len;
+
+      if (eq == NULL)
+        continue;
+      *eq = '\0';
+      value = eq + 1;
+      len = strlen (value);
+      if (len >= 2 && value[0] == '\'' && value[len - 1] == '\'')
+        value[len - 1] = '\0', value++;
+      g_hash_table_insert (env, g_strdup (lines[i]), g_strdup (value));
+    }
+
+  tb = g_new0 (McrTestbed, 1);
+  tb->dir = env_value (env, "MCR_TEST_DIR");
+  tb->host = env_value (env, "MCR_TEST_HOST");
+  port = env_value (env, "MCR_TEST_PORT");
+  tb->port = (guint16) atoi (port);
+  tb->address = g_strdup_printf ("%s:%u", tb->host, tb->port);
+  tb->url = env_value (env, "MCR_TEST_URL");
+  tb->user = env_value (env, "MCR_TEST_USER");
+  tb->password = env_value (env, "MCR_TEST_PASS");
+  tb->mesh_id = env_value (env, "MCR_TEST_MESHID");
+  tb->node_id = env_value (env, "MCR_TEST_NODEID");
+  tb->node_name = env_value (env, "MCR_TEST_NODENAME");
+  tb->cert_hash = env_value (env, "MCR_TEST_CERTHASH");
+  return tb;
+}
+
+const McrTestbed *
+mcr_testbed_get (void)
+{
+  const char *env_path;
+  g_autofree char *path = NULL;
+
+  if (testbed != NULL)
+    return testbed;
+
+  env_path = g_getenv ("MCR_TESTBED_ENV");
+  if (env_path == NULL || *env_path == '\0')
+    {
+      g_autofree char *script = testbed_script ();
+      const char *argv[] = { script, "start", NULL, NULL };
+      int status = 0;
+      g_autoptr(GError) error = NULL;
+
+      private_dir = g_dir_make_tmp ("mcr-testbed-XXXXXX", &error);
+      g_assert_no_error (error);
+      atexit (stop_private_testbed);
+      signal (SIGINT, on_fatal_signal);
+      signal (SIGTERM, on_fatal_signal);
+      signal (SIGABRT, on_fatal_signal);
+      argv[2] = private_dir;
+      g_test_message ("starting a private testbed in %s", private_dir);
+      if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL,
+                         &status, &error) ||
+          !g_spawn_check_wait_status (status, &error))
+        g_error ("the testbed did not start: %s", error->message);
+      path = g_build_filename (private_dir, "testbed.env", NULL);
+      env_path = path;
+    }
+  testbed = load_env (env_path);
+  return testbed;
+}
+
+gboolean
+mcr_testbed_run (const char  *command,
+                 const char **args,
+                 char       **output)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autofree char *script = testbed_script ();
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, script);
+  g_ptr_array_add (argv, (char *) command);
+  g_ptr_array_add (argv, tb->dir);
+  for (guint i = 0; args && args[i]; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, output, NULL,
+                     &status, &error) ||
+      !g_spawn_check_wait_status (status, &error))
+    {
+      g_test_message ("testbed.sh %s: %s", command, error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+mcr_testbed_meshctrl (char **output,
+                      ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  const char *a;
+  va_list ap;
+
+  va_start (ap, output);
+  while ((a = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (args, (char *) a);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  return mcr_testbed_run ("meshctrl", (const char **) args->pdata, output);
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return *(const gboolean *) data;
+}
+
+static gboolean
+on_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+mcr_test_wait_until (gboolean (*predicate) (gpointer data),
+                     gpointer data,
+                     guint    timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (timeout_ms, on_timeout, &timed_out);
+
+  while (!predicate (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return predicate (data);
+}
+
+gboolean
+mcr_test_wait_flag (const gboolean *flag,
+                    guint           timeout_ms)
+{
+  return mcr_test_wait_until (flag_is_set, (gpointer) flag, timeout_ms);
+}
+
+/* ---- echo services ---- */
+
+static void
+on_splice_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GSocketConnection) connection = user_data;
+
+  g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, NULL);
+}
+
+static gboolean
+on_echo_incoming (GSocketService    *service,
+                  GSocketConnection *connection,
+                  GObject           *source_object,
+                  gpointer           user_data)
+{
+  GIOStream *io = G_IO_STREAM (connection);
+
+  g_output_stream_splice_async (g_io_stream_get_output_stream (io),
+                                g_io_stream_get_input_stream (io),
+                                G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
+                                G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                                G_PRIORITY_DEFAULT, NULL, on_splice_done,
+                                g_object_ref (connection));
+  return TRUE;
+}
+
+guint16
+mcr_test_echo_server_start (const char *address)
+{
+  GSocketService *service = g_socket_service_new ();
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address ? address : "127.0.0.1");
+  g_autoptr(GSocketAddress) want = g_inet_socket_address_new (inet, 0);
+  g_autoptr(GSocketAddress) got = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_socket_listener_add_address (G_SOCKET_LISTENER (service), want, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &got, &error);
+  g_assert_no_error (error);
+  g_signal_connect (service, "incoming", G_CALLBACK (on_echo_incoming), NULL);
+  g_socket_service_start (service);
+  /* Lives as long as the test program. */
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
+}
+
+static gboolean
+on_udp_readable (GSocket     *socket,
+                 GIOCondition condition,
+                 gpointer     user_data)
+{
+  char buf[65536];
+  GSocketAddress *from = NULL;
+  gssize n = g_socket_receive_from (socket, &from, buf, sizeof buf, NULL, NULL);
+
+  if (n >= 0 && from != NULL)
+    g_socket_send_to (socket, from, buf, n, NULL, NULL);
+  g_clear_object (&from);
+  return G_SOURCE_CONTINUE;
+}
+
+guint16
+mcr_test_udp_echo_server_start (const char *address)
+{
+  g_autoptr(GError) error = NULL;
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                                  G_SOCKET_PROTOCOL_UDP, &error);
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address ? address : "127.0.0.1");
+  g_autoptr(GSocketAddress) want = g_inet_socket_address_new (inet, 0);
+  g_autoptr(GSocketAddress) got = NULL;
+  GSource *source;
+
+  g_assert_no_error (error);
+  g_socket_set_blocking (socket, FALSE);
+  g_socket_bind (socket, want, FALSE, &error);
+  g_assert_no_error (error);
+  got = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  source = g_socket_create_source (socket, G_IO_IN, NULL);
+  g_source_set_callback (source, G_SOURCE_FUNC (on_udp_readable), NULL, NULL);
+  g_source_attach (source, NULL);
+  g_source_unref (source);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
+}
+
+/* ---- TOTP (RFC 6238) ---- */
+
+static GBytes *
+base32_decode (const char *s)
+{
+  GByteArray *out = g_byte_array_new ();
+  guint64 acc = 0;
+  int bits = 0;
+
+  for (; *s; s++)
+    {
+      int v;
+      char c = g_ascii_toupper (*s);
+
+      if (c >= 'A' && c <= 'Z')
+        v = c - 'A';
+      else if (c >= '2' && c <= '7')
+        v = c - '2' + 26;
+      else
+        continue;
+      acc = (acc << 5) | (guint64) v;
+      bits += 5;
+      if (bits >= 8)
+        {
+          guint8 byte = (guint8) (acc >> (bits - 8));
+
+          g_byte_array_append (out, &byte, 1);
+          bits -= 8;
+        }
+    }
+  return g_byte_array_free_to_bytes (out);
+}
+
+char *
+mcr_test_totp (const char *base32_secret,
+               gint64      unix_time)
+{
+  g_autoptr(GBytes) key = base32_decode (base32_secret);
+  g_autoptr(GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA1, g_bytes_get_data (key, NULL),
+                                      g_bytes_get_size (key));
+  guint64 counter = (guint64) unix_time / 30;
+  guint8 msg[8], digest[20];
+  gsize len = sizeof digest;
+  guint32 code;
+  int off;
+
+  for (int i = 7; i >= 0; i--, counter >>= 8)
+    msg[i] = (guint8) (counter & 0xff);
+  g_hmac_update (hmac, msg, sizeof msg);
+  g_hmac_get_digest (hmac, digest, &len);
+  off = digest[19] & 0x0f;
+  code = ((guint32) (digest[off] & 0x7f) << 24) | ((guint32) digest[off + 1] << 16) |
+         ((guint32) digest[off + 2] << 8) | digest[off + 3];
+  return g_strdup_printf ("%06u", code % 1000000);
+}

@@ -1,0 +1,58 @@
+/* mcr-testbed.h: the real MeshCentral server and agent, for integration tests
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char   *dir;
+  char   *host;       /* 127.0.0.1 */
+  guint16 port;
+  char   *address;    /* "127.0.0.1:PORT", as a user types it */
+  char   *url;        /* wss://127.0.0.1:PORT */
+  char   *user;       /* the admin account */
+  char   *password;
+  char   *mesh_id;    /* the device group "lab" */
+  char   *node_id;    /* the agent's device */
+  char   *node_name;
+  char   *cert_hash;  /* SHA-384 of the server certificate, uppercase hex */
+} McrTestbed;
+
+/* The testbed of this test run: the shared one named by $MCR_TESTBED_ENV (see
+ * build-aux/run-tests.sh), or a private one started now and stopped when the
+ * program exits, also on SIGINT/SIGTERM/abort. */
+const McrTestbed *mcr_testbed_get        (void);
+
+/* Runs build-aux/testbed.sh COMMAND DIR [ARGS…]; TRUE on success. Output goes to
+ * @output if not NULL. */
+gboolean          mcr_testbed_run        (const char  *command,
+                                          const char **args,
+                                          char       **output);
+/* meshctrl.js as admin: mcr_testbed_meshctrl (&out, "ListDevices", "--json", NULL) */
+gboolean          mcr_testbed_meshctrl   (char       **output,
+                                          ...) G_GNUC_NULL_TERMINATED;
+
+/* Iterates the default main context until *@flag is TRUE or @timeout_ms
+ * passes; returns *@flag. */
+gboolean          mcr_test_wait_flag     (const gboolean *flag,
+                                          guint           timeout_ms);
+/* The same with a predicate. */
+gboolean          mcr_test_wait_until    (gboolean      (*predicate) (gpointer data),
+                                          gpointer        data,
+                                          guint           timeout_ms);
+
+/* An echo service on 127.0.0.1 (or @address) that the agent can reach: TCP
+ * echoes every byte; returns the port. Runs on the default main context. */
+guint16           mcr_test_echo_server_start     (const char *address);
+guint16           mcr_test_udp_echo_server_start (const char *address);
+
+/* RFC 6238 TOTP code (SHA-1, 6 digits, 30 s) for a base32 secret at @time. */
+char             *mcr_test_totp          (const char  *base32_secret,
+                                          gint64       unix_time);
+
+G_END_DECLS
