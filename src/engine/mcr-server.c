@@ -1554,6 +1554,13 @@ classify_connect_error (McrServer    *self,
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_NOT_FOUND))
     return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
                         _("The server name “%s” cannot be found"), self->host);
+  if (self->proxy_resolver != NULL &&
+      (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) ||
+       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE)))
+    return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
+                        _("The proxy for %s cannot be reached: %s"), self->display_name,
+                        error->message);
   if (error->domain == G_IO_ERROR)
     switch (error->code)
       {
