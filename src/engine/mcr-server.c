@@ -1412,6 +1412,11 @@ handle_text (McrServer  *self,
       return;
     }
 
+  g_debug ("%s: received %s%s%s", self->display_name, action,
+           g_str_equal (action, "event") ? " " : "",
+           g_str_equal (action, "event")
+             ? (mcr_json_get_string (mcr_json_get_object (msg, "event"), "action") ?: "?")
+             : "");
   handle_message (self, action, msg);
 
   /* Only details somebody listens for exist as quarks: the server must not
