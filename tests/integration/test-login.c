@@ -135,42 +135,19 @@ meshctrl_check (gboolean ran)
   return ran;
 }
 
-static char *
-add_user (const char  *prefix,
-          const char  *extra_flag,
-          char       **password)
-{
-  g_autofree char *out = NULL;
-  char *user = test_unique_name (prefix);
-
-  *password = g_strdup_printf ("Pw-%08x-%08x", g_random_int (), g_random_int ());
-  g_assert_true (mcr_testbed_meshctrl (&out, "AddUser", "--user", user, "--pass", *password,
-                                       extra_flag, NULL));
-  g_assert_true (g_str_has_prefix (out, "ok"));
-  return user;
-}
-
-static void
-remove_user (const char *user)
-{
-  g_autofree char *out = NULL;
-
-  mcr_testbed_meshctrl (&out, "RemoveUser", "--userid", user, NULL);
-}
-
 static void
 test_notools (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
   g_autofree char *password = NULL;
-  g_autofree char *user = add_user ("ctl-notools", "--notools", &password);
+  g_autofree char *user = test_add_user ("ctl-notools", "--notools", &password);
   g_autoptr(McrServer) server = test_server_new (tb);
   g_autoptr(GError) error = NULL;
 
   g_assert_false (test_login_password (server, user, password, &error));
   g_test_message ("%s", error->message);
   g_assert_error (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_NO_TOOLS);
-  remove_user (user);
+  test_remove_user (user);
 }
 
 /* The id meshctrl gives a user group, found by its name. */
@@ -221,7 +198,7 @@ test_rights (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
   g_autofree char *password = NULL;
-  g_autofree char *user = add_user ("ctl-rights", NULL, &password);
+  g_autofree char *user = test_add_user ("ctl-rights", NULL, &password);
   g_autofree char *user_id = g_strconcat ("user//", user, NULL);
   g_autofree char *group_name = test_unique_name ("ctl-ugrp");
   g_autofree char *group_id = NULL;
@@ -263,7 +240,7 @@ test_rights (void)
 
   mcr_server_logout (server);
   meshctrl_ok ("RemoveUserGroup", "--groupid", group_id, NULL);
-  remove_user (user);
+  test_remove_user (user);
 }
 
 static gboolean

@@ -293,6 +293,21 @@ test_events (Fixture       *f,
   g_assert_null (mcr_server_lookup_device (f->server, NODE_2));
   g_assert_cmpuint (g_list_model_get_n_items (mcr_server_get_devices (f->server)), ==, 2);
 
+  /* A removed device went offline; when it comes back it is the same object. */
+  {
+    g_autoptr(McrDevice) held = g_object_ref (mcr_server_lookup_device (f->server, NODE_1));
+
+    feed (f, "{\"action\":\"event\",\"event\":{\"action\":\"removenode\",\"nodeid\":\"" NODE_1 "\"}}");
+    g_assert_null (mcr_server_lookup_device (f->server, NODE_1));
+    g_assert_false (mcr_device_get_online (held));
+    feed (f, "{\"action\":\"event\",\"event\":{\"action\":\"addnode\",\"node\":{\"_id\":\"" NODE_1 "\","
+             "\"meshid\":\"" MESH_A "\",\"name\":\"Renamed\"}}}");
+    feed (f, "{\"action\":\"event\",\"event\":{\"action\":\"nodeconnect\",\"nodeid\":\"" NODE_1 "\","
+             "\"conn\":1}}");
+    g_assert_true (mcr_server_lookup_device (f->server, NODE_1) == held);
+    g_assert_true (mcr_device_get_online (held));
+  }
+
   /* A new device in a known group arrives with addnode. */
   feed (f, "{\"action\":\"event\",\"event\":{\"action\":\"addnode\",\"node\":{\"_id\":\"node//new\","
            "\"meshid\":\"" MESH_A "\",\"name\":\"New\"}}}");
