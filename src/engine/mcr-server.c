@@ -1956,6 +1956,13 @@ mcr_server_logout (McrServer *self)
   set_state (self, MCR_SERVER_STATE_DISCONNECTED, NULL);
 }
 
+const McrTokenRequest *
+mcr_server_get_token_request (McrServer *self)
+{
+  g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
+  return &self->token_request;
+}
+
 /* ---- for tests ---- */
 
 void

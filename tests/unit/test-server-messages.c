@@ -421,6 +421,15 @@ test_close_reasons (Fixture       *f,
   check_close (f, "{\"action\":\"close\",\"cause\":\"noauth\",\"msg\":\"tokenrequired\","
                   "\"email2fa\":true,\"twoFactorCookieDays\":30}",
                MCR_SERVER_ERROR_TOKEN_REQUIRED);
+  g_assert_true (mcr_server_get_token_request (f->server)->email);
+  g_assert_false (mcr_server_get_token_request (f->server)->sms);
+  g_assert_cmpuint (mcr_server_get_token_request (f->server)->cookie_days, ==, 30);
+  check_close (f, "{\"action\":\"close\",\"cause\":\"noauth\",\"msg\":\"tokenrequired\","
+                  "\"sms2fa\":true,\"sms2fasent\":true,\"twoFactorCookieDays\":0}",
+               MCR_SERVER_ERROR_TOKEN_REQUIRED);
+  g_assert_true (mcr_server_get_token_request (f->server)->sms_sent);
+  g_assert_false (mcr_server_get_token_request (f->server)->email);
+  g_assert_cmpuint (mcr_server_get_token_request (f->server)->cookie_days, ==, 0);
   check_close (f, "{\"action\":\"close\",\"cause\":\"notools\",\"msg\":\"notools\"}",
                MCR_SERVER_ERROR_NO_TOOLS);
   check_close (f, "{\"action\":\"close\",\"cause\":\"emailvalidation\","
