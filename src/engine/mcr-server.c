@@ -82,6 +82,9 @@ struct _McrServer
   SoupSession        *session;
   guint               timeout_s;
   guint64             max_payload;
+  guint               ping_interval_ms;
+  guint               dead_after_ms;
+  guint               cookie_refresh_ms;
 
   /* how */
   Credentials         creds;
@@ -545,6 +548,9 @@ mcr_server_init (McrServer *self)
   self->directory = mcr_device_directory_new ();
   self->timeout_s = DEFAULT_TIMEOUT_S;
   self->max_payload = MCR_SERVER_MAX_PAYLOAD;
+  self->ping_interval_ms = PING_INTERVAL_S * 1000;
+  self->dead_after_ms = DEAD_AFTER_S * 1000;
+  self->cookie_refresh_ms = COOKIE_REFRESH_S * 1000;
   self->session = soup_session_new_with_options ("user-agent", "meshcentral-router/" PACKAGE_VERSION,
                                                  NULL);
 }
@@ -872,7 +878,7 @@ on_ping_timer (gpointer user_data)
 {
   McrServer *self = user_data;
 
-  if (g_get_monotonic_time () - self->last_rx > (gint64) DEAD_AFTER_S * G_USEC_PER_SEC)
+  if (g_get_monotonic_time () - self->last_rx > (gint64) self->dead_after_ms * 1000)
     {
       self->ping_id = 0;
       connection_lost (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TIMEOUT,
@@ -1084,8 +1090,8 @@ login_succeeded (McrServer *self)
   self->phase = PHASE_READY;
   self->logged_in = TRUE;
   self->reconnect_attempt = 0;
-  self->ping_id = g_timeout_add_seconds (PING_INTERVAL_S, on_ping_timer, self);
-  self->cookie_id = g_timeout_add_seconds (COOKIE_REFRESH_S, on_cookie_timer, self);
+  self->ping_id = g_timeout_add (self->ping_interval_ms, on_ping_timer, self);
+  self->cookie_id = g_timeout_add (self->cookie_refresh_ms, on_cookie_timer, self);
 
   /* After a login with a second factor, ask for a cookie that skips it next
    * time: to reconnect by ourselves, and for the user if they asked for it. */
@@ -1992,6 +1998,17 @@ _mcr_server_handle_text (McrServer  *self,
                          gsize       length)
 {
   handle_text (self, text, length);
+}
+
+void
+_mcr_server_set_intervals (McrServer *self,
+                           guint      ping_ms,
+                           guint      dead_after_ms,
+                           guint      cookie_refresh_ms)
+{
+  self->ping_interval_ms = ping_ms;
+  self->dead_after_ms = dead_after_ms;
+  self->cookie_refresh_ms = cookie_refresh_ms;
 }
 
 void

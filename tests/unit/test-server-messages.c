@@ -569,6 +569,59 @@ test_huge_and_deep (Fixture       *f,
   g_assert_cmpint (mcr_server_get_state (f->server), ==, MCR_SERVER_STATE_CONNECTED);
 }
 
+
+static guint
+count_sent (Fixture    *f,
+            const char *text)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < f->sent->len; i++)
+    if (g_str_equal (g_ptr_array_index (f->sent, i), text))
+      n++;
+  return n;
+}
+
+static void
+iterate_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+/* While connected: pings go out, the relay cookie is asked for again, and a
+ * server that stays silent counts as gone (reconnecting). */
+static void
+test_timers (Fixture       *f,
+             gconstpointer  data)
+{
+  _mcr_server_set_intervals (f->server, 50, 400, 120);
+  load_all (f);
+  g_ptr_array_set_size (f->sent, 0);
+
+  /* Answered pings keep it alive. */
+  for (guint i = 0; i < 10; i++)
+    {
+      iterate_for (60);
+      feed (f, "{\"action\":\"pong\"}");
+    }
+  g_assert_cmpint (mcr_server_get_state (f->server), ==, MCR_SERVER_STATE_CONNECTED);
+  g_assert_cmpuint (count_sent (f, "{\"action\":\"ping\"}"), >=, 3);
+  g_assert_cmpuint (count_sent (f, "{\"action\":\"authcookie\"}"), >=, 2);
+  g_assert_cmpuint (count_sent (f, "{\"action\":\"logincookie\"}"), >=, 2);
+
+  /* Silence. */
+  iterate_for (600);
+  g_assert_cmpint (mcr_server_get_state (f->server), ==, MCR_SERVER_STATE_RECONNECTING);
+  g_assert_error ((GError *) mcr_server_get_error (f->server), MCR_SERVER_ERROR,
+                  MCR_SERVER_ERROR_TIMEOUT);
+  /* The model stays while reconnecting. */
+  g_assert_nonnull (mcr_server_lookup_device (f->server, NODE_1));
+  mcr_server_logout (f->server);
+}
+
 /* ---- relay URIs ---- */
 
 static char *
@@ -738,6 +791,7 @@ main (int argc, char **argv)
   ADD ("huge-and-deep", test_huge_and_deep);
   ADD ("relay-uri", test_relay_uri);
   ADD ("logout-clears", test_logout_clears);
+  ADD ("timers", test_timers);
 #undef ADD
   g_test_add ("/server-messages/relay-uri-key-domain", Fixture,
               "wss://mc.example.org/dom/?key=k%26y%20z", fixture_setup,
