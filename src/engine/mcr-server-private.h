@@ -29,6 +29,9 @@ void     _mcr_server_handle_text        (McrServer         *self,
                                          gsize              length);
 void     _mcr_server_set_max_payload    (McrServer         *self,
                                          guint64            bytes);
+/* Trust these CAs instead of the system's. */
+void     _mcr_server_set_tls_database   (McrServer         *self,
+                                         GTlsDatabase      *database);
 /* Ping every @ping_ms, give up on a silent server after @dead_after_ms,
  * ask for a fresh relay cookie every @cookie_refresh_ms (set before the
  * login). */

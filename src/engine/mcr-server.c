@@ -1660,13 +1660,14 @@ on_ws_connected (GObject      *source,
       return;
     }
 
+  /* Also when the upgrade failed: the UI shows whom we talked to. */
+  record_peer_certificate (self, soup_message_get_tls_peer_certificate (self->attempt_msg));
   if (ws == NULL)
     {
       attempt_failed (self, classify_connect_error (self, error, self->attempt_msg));
       return;
     }
 
-  record_peer_certificate (self, soup_message_get_tls_peer_certificate (self->attempt_msg));
   g_clear_object (&self->attempt_msg);
   g_clear_object (&self->attempt_cancellable);
   self->ws = ws;
@@ -2009,6 +2010,13 @@ _mcr_server_set_intervals (McrServer *self,
   self->ping_interval_ms = ping_ms;
   self->dead_after_ms = dead_after_ms;
   self->cookie_refresh_ms = cookie_refresh_ms;
+}
+
+void
+_mcr_server_set_tls_database (McrServer   *self,
+                              GTlsDatabase *database)
+{
+  soup_session_set_tls_database (self->session, database);
 }
 
 void
