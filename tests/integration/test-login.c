@@ -281,6 +281,23 @@ test_auth_cookie (void)
   g_assert_nonnull (strstr (error->message, "link"));
 }
 
+typedef struct
+{
+  gboolean done;
+  GError  *error;
+} CancelWait;
+
+static void
+on_cancelled_login (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  CancelWait *w = user_data;
+
+  g_assert_false (mcr_server_login_finish (MCR_SERVER (source), result, NULL, &w->error));
+  w->done = TRUE;
+}
+
 /* A login in progress can be cancelled, and a logout during it cancels. */
 static void
 test_cancel (void)
@@ -297,6 +314,20 @@ test_cancel (void)
   /* And it can log in right after. */
   g_assert_true (test_login_password (server, tb->user, tb->password, &error));
   g_assert_no_error (error);
+  mcr_server_logout (server);
+
+  /* Through the GCancellable: the call ends with CANCELLED. */
+  {
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    CancelWait w = { FALSE, NULL };
+
+    mcr_server_login_async (server, &c, cancellable, on_cancelled_login, &w);
+    g_cancellable_cancel (cancellable);
+    g_assert_true (mcr_test_wait_flag (&w.done, 10000));
+    g_assert_error (w.error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_CANCELLED);
+    g_assert_cmpint (mcr_server_get_state (server), ==, MCR_SERVER_STATE_DISCONNECTED);
+    g_clear_error (&w.error);
+  }
 }
 
 int
