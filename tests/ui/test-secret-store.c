@@ -9,7 +9,6 @@
 
 #include "config.h"
 
-#include <libsecret/secret.h>
 #include <string.h>
 
 #include "mcr-secret-store.h"
@@ -165,41 +164,71 @@ test_separate_items (void)
   clear_ok (store, "other.example.com", USER, MCR_SECRET_KIND_PASSWORD);
 }
 
-/* What other tools (seahorse, secret-tool) see: the schema, the attributes
- * and a label that says what the item is. */
+static GVariant *
+item_property (GDBusConnection *bus,
+               const char      *path,
+               const char      *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  GVariant *value;
+
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.secrets", path,
+                                       "org.freedesktop.DBus.Properties", "Get",
+                                       g_variant_new ("(ss)", "org.freedesktop.Secret.Item", name),
+                                       G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                       NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  return value;
+}
+
+/* What other tools (seahorse, secret-tool) see, asked of the Secret Service
+ * directly: the schema, the attributes and a label that says what it is. */
 static void
 test_item_as_stored (void)
 {
-  static const SecretSchema any_schema = {
-    "org.meshcentral.Router.Password", SECRET_SCHEMA_DONT_MATCH_NAME,
-    { { "server", SECRET_SCHEMA_ATTRIBUTE_STRING }, { NULL, 0 } }
-  };
   g_autoptr(McrSecretStore) store = mcr_secret_store_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) query = NULL;
-  GList *items;
-  SecretRetrievable *item;
-  g_autoptr(GHashTable) attributes = NULL;
-  g_autofree char *label = NULL;
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) attributes = NULL;
+  g_autoptr(GVariant) label = NULL;
+  g_autofree const char **unlocked = NULL;
+  g_autofree const char **locked = NULL;
+  GVariantBuilder query;
+  const char *value;
 
   save_ok (store, "items.example.com", USER, MCR_SECRET_KIND_TWOFA_COOKIE, "cookie value");
 
-  query = secret_attributes_build (&any_schema, "server", "items.example.com", NULL);
-  items = secret_password_searchv_sync (&any_schema, query, SECRET_SEARCH_ALL, NULL, &error);
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (g_list_length (items), ==, 1);
-  item = items->data;
+  g_variant_builder_init (&query, G_VARIANT_TYPE ("a{ss}"));
+  g_variant_builder_add (&query, "{ss}", "xdg:schema", "org.meshcentral.Router.Password");
+  g_variant_builder_add (&query, "{ss}", "server", "items.example.com");
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                                       "org.freedesktop.Secret.Service", "SearchItems",
+                                       g_variant_new ("(a{ss})", &query),
+                                       G_VARIANT_TYPE ("(aoao)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                       NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(^a&o^a&o)", &unlocked, &locked);
+  g_assert_cmpuint (g_strv_length ((char **) unlocked), ==, 1);
+  g_assert_cmpuint (g_strv_length ((char **) locked), ==, 0);
 
-  attributes = secret_retrievable_get_attributes (item);
-  g_assert_cmpstr (g_hash_table_lookup (attributes, "xdg:schema"), ==,
-                   "org.meshcentral.Router.Password");
-  g_assert_cmpstr (g_hash_table_lookup (attributes, "server"), ==, "items.example.com");
-  g_assert_cmpstr (g_hash_table_lookup (attributes, "user"), ==, USER);
-  g_assert_cmpstr (g_hash_table_lookup (attributes, "kind"), ==, "twofa-cookie");
-  g_assert_cmpuint (g_hash_table_size (attributes), ==, 4);
-  label = secret_retrievable_get_label (item);
-  g_assert_cmpstr (label, ==, "MeshCentral login cookie for bob on items.example.com");
-  g_list_free_full (items, g_object_unref);
+  attributes = item_property (bus, unlocked[0], "Attributes");
+  g_assert_true (g_variant_lookup (attributes, "xdg:schema", "&s", &value));
+  g_assert_cmpstr (value, ==, "org.meshcentral.Router.Password");
+  g_assert_true (g_variant_lookup (attributes, "server", "&s", &value));
+  g_assert_cmpstr (value, ==, "items.example.com");
+  g_assert_true (g_variant_lookup (attributes, "user", "&s", &value));
+  g_assert_cmpstr (value, ==, USER);
+  g_assert_true (g_variant_lookup (attributes, "kind", "&s", &value));
+  g_assert_cmpstr (value, ==, "twofa-cookie");
+  g_assert_cmpuint (g_variant_n_children (attributes), ==, 4);
+  label = item_property (bus, unlocked[0], "Label");
+  g_assert_cmpstr (g_variant_get_string (label, NULL), ==,
+                   "MeshCentral login cookie for bob on items.example.com");
 
   clear_ok (store, "items.example.com", USER, MCR_SECRET_KIND_TWOFA_COOKIE);
 }
