@@ -71,15 +71,18 @@ op_message (Op            op,
   switch (op)
     {
     case OP_SAVE:
-      return cookie ? g_strdup_printf (_("Could not save the login cookie in the keyring: %s"), detail)
-                    : g_strdup_printf (_("Could not save the password in the keyring: %s"), detail);
+      if (cookie)
+        return g_strdup_printf (_("Could not save the login cookie in the keyring: %s"), detail);
+      return g_strdup_printf (_("Could not save the password in the keyring: %s"), detail);
     case OP_LOOKUP:
-      return cookie ? g_strdup_printf (_("Could not read the login cookie from the keyring: %s"), detail)
-                    : g_strdup_printf (_("Could not read the password from the keyring: %s"), detail);
+      if (cookie)
+        return g_strdup_printf (_("Could not read the login cookie from the keyring: %s"), detail);
+      return g_strdup_printf (_("Could not read the password from the keyring: %s"), detail);
     case OP_CLEAR:
     default:
-      return cookie ? g_strdup_printf (_("Could not remove the login cookie from the keyring: %s"), detail)
-                    : g_strdup_printf (_("Could not remove the password from the keyring: %s"), detail);
+      if (cookie)
+        return g_strdup_printf (_("Could not remove the login cookie from the keyring: %s"), detail);
+      return g_strdup_printf (_("Could not remove the password from the keyring: %s"), detail);
     }
 }
 
