@@ -81,7 +81,8 @@ op_message (Op            op,
     case OP_CLEAR:
     default:
       if (cookie)
-        return g_strdup_printf (_("Could not remove the login cookie from the keyring: %s"), detail);
+        return g_strdup_printf (_("Could not remove the login cookie from the keyring: %s"),
+                                detail);
       return g_strdup_printf (_("Could not remove the password from the keyring: %s"), detail);
     }
 }
