@@ -250,7 +250,12 @@ mcr_map_file_add_mapping (McrMapFile       *self,
 const char * const *
 mcr_map_file_get_warnings (McrMapFile *self)
 {
+  static const char *const none[] = { NULL };
+
   g_return_val_if_fail (MCR_IS_MAP_FILE (self), NULL);
+  /* An empty array may have no storage yet. */
+  if (self->warnings->len == 0)
+    return none;
   return (const char * const *) self->warnings->pdata;
 }
 
