@@ -57,6 +57,8 @@ mcr_map_file_finalize (GObject *object)
 
   g_clear_pointer (&self->hostname, g_free);
   g_clear_pointer (&self->username, g_free);
+  if (self->password != NULL)
+    memset (self->password, 0, strlen (self->password));
   g_clear_pointer (&self->password, g_free);
   g_clear_pointer (&self->certhash, g_free);
   g_clear_pointer (&self->mappings, g_ptr_array_unref);
