@@ -15,7 +15,7 @@ tb=$root/.testbed
 stop () { bash "$root/build-aux/testbed.sh" stop "$tb" || true; }
 trap stop EXIT
 trap 'exit 130' INT TERM
-bash build-aux/testbed.sh start "$tb"
+bash build-aux/testbed.sh start "$tb" $$
 # shellcheck disable=SC1091
 . "$tb/testbed.env"
 

@@ -22,7 +22,7 @@ tb=$build/testbed
 stop () { bash "$root/build-aux/testbed.sh" stop "$tb" || true; }
 trap stop EXIT
 trap 'exit 130' INT TERM
-bash build-aux/testbed.sh start "$tb"
+bash build-aux/testbed.sh start "$tb" $$
 export MCR_TESTBED_ENV=$tb/testbed.env
 
 # A private X server and session bus for the ui suite.
