@@ -9,7 +9,8 @@ packages=(
   build-essential clang meson ninja-build pkg-config gettext
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libsoup-3.0-dev libjson-glib-dev
   libgnutls28-dev libsecret-1-dev gnutls-bin
-  desktop-file-utils appstream gtk-4-examples shared-mime-info xdg-utils
+  desktop-file-utils appstream gtk-4-examples libgtk-4-bin shared-mime-info xdg-utils
+  libfile-mimeinfo-perl libxml2-utils flatpak-builder
   xvfb xauth xdotool imagemagick dbus dbus-x11 gnome-keyring
   valgrind libclang-rt-14-dev
   nodejs npm ca-certificates
