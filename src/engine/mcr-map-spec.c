@@ -194,8 +194,16 @@ parse_port (const char *str,
   return TRUE;
 }
 
-static gboolean
-valid_remote_host (const char *host)
+/**
+ * mcr_map_spec_is_valid_remote_host:
+ * @host: the far address of a relay map
+ *
+ * Returns: %TRUE if @host is an IP address (without brackets) or a plain
+ *   host name (letters, digits, '-', '.', '_'; at most 253 characters) that
+ *   the agent can resolve on its side.
+ */
+gboolean
+mcr_map_spec_is_valid_remote_host (const char *host)
 {
   g_autoptr(GInetAddress) addr = NULL;
 
@@ -325,7 +333,7 @@ mcr_map_spec_parse_argument (const char *arg,
         spec->remote_ip = g_strndup (ip + 1, len - 2);
       else
         spec->remote_ip = g_strdup (ip);
-      if (!valid_remote_host (spec->remote_ip))
+      if (!mcr_map_spec_is_valid_remote_host (spec->remote_ip))
         return invalid (error, arg, _("the remote address is not an IP address or host name"));
     }
 
