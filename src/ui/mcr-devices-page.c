@@ -51,11 +51,43 @@ G_DEFINE_FINAL_TYPE (McrDevicesPage, mcr_devices_page, GTK_TYPE_BOX)
 
 enum
 {
+  PROP_0,
+  PROP_SELECTED_DEVICE,
+  N_PROPS
+};
+
+enum
+{
   SIGNAL_DEVICE_ACTIVATED,
   N_SIGNALS
 };
 
+static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
+
+static void
+on_selected_changed (McrDevicesPage *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED_DEVICE]);
+}
+
+static void
+mcr_devices_page_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  McrDevicesPage *self = MCR_DEVICES_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_SELECTED_DEVICE:
+      g_value_set_object (value, mcr_devices_page_get_selected_device (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
 
 static char *
 device_string (gpointer    device,
@@ -456,6 +488,8 @@ mcr_devices_page_dispose (GObject *object)
     g_signal_handlers_disconnect_by_func (self->sections, on_shown_changed, self);
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_func (self->settings, on_setting_changed, self);
+  if (self->selection != NULL)
+    g_signal_handlers_disconnect_by_func (self->selection, on_selected_changed, self);
   gtk_widget_dispose_template (GTK_WIDGET (object), MCR_TYPE_DEVICES_PAGE);
   g_clear_object (&self->selection);
   g_clear_object (&self->sections);
@@ -479,8 +513,14 @@ mcr_devices_page_class_init (McrDevicesPageClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  object_class->get_property = mcr_devices_page_get_property;
   object_class->dispose = mcr_devices_page_dispose;
   object_class->finalize = mcr_devices_page_finalize;
+
+  properties[PROP_SELECTED_DEVICE] =
+    g_param_spec_object ("selected-device", NULL, NULL, G_TYPE_OBJECT,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_DEVICE_ACTIVATED] =
     g_signal_new ("device-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
@@ -543,6 +583,8 @@ mcr_devices_page_init (McrDevicesPage *self)
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
   g_signal_connect (self->sections, "items-changed", G_CALLBACK (on_shown_changed), self);
+  g_signal_connect_swapped (self->selection, "notify::selected-item",
+                            G_CALLBACK (on_selected_changed), self);
 
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (setup_row), self);
@@ -557,7 +599,8 @@ mcr_devices_page_init (McrDevicesPage *self)
   gtk_widget_add_controller (GTK_WIDGET (self->list_view), GTK_EVENT_CONTROLLER (click));
 
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self));
-  g_signal_connect (self->settings, "changed", G_CALLBACK (on_setting_changed), self);
+  g_signal_connect (self->settings, "changed::hide-offline", G_CALLBACK (on_setting_changed), self);
+  g_signal_connect (self->settings, "changed::sort-by", G_CALLBACK (on_setting_changed), self);
   on_setting_changed (self->settings, NULL, self);
 }
 
