@@ -1412,6 +1412,11 @@ handle_text (McrServer  *self,
       return;
     }
 
+  g_debug ("%s: received %s%s%s", self->display_name, action,
+           g_str_equal (action, "event") ? " " : "",
+           g_str_equal (action, "event")
+             ? (mcr_json_get_string (mcr_json_get_object (msg, "event"), "action") ?: "?")
+             : "");
   handle_message (self, action, msg);
 
   /* Only details somebody listens for exist as quarks: the server must not
@@ -1554,6 +1559,13 @@ classify_connect_error (McrServer    *self,
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_NOT_FOUND))
     return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
                         _("The server name “%s” cannot be found"), self->host);
+  if (self->proxy_resolver != NULL &&
+      (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) ||
+       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE)))
+    return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
+                        _("The proxy for %s cannot be reached: %s"), self->display_name,
+                        error->message);
   if (error->domain == G_IO_ERROR)
     switch (error->code)
       {
@@ -1585,13 +1597,11 @@ classify_connect_error (McrServer    *self,
     {
       if (error->code == G_TLS_ERROR_BAD_CERTIFICATE)
         return untrusted_certificate_error (self);
-      if (error->code == G_TLS_ERROR_NOT_TLS)
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NOT_MESHCENTRAL,
-                            _("%s does not speak TLS: it is not a MeshCentral server (or the "
-                              "port is wrong)"), self->display_name);
-      return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                          _("No secure connection to %s: %s"), self->display_name,
-                          error->message);
+      /* Whatever answered does not speak TLS as a MeshCentral server does
+       * (an HTTP server on that port answers "unexpected TLS packet"). */
+      return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NOT_MESHCENTRAL,
+                          _("No secure connection to %s (%s): is it a MeshCentral server, "
+                            "and is the port right?"), self->display_name, error->message);
     }
   if (error->domain == SOUP_WEBSOCKET_ERROR)
     {
@@ -1773,7 +1783,7 @@ start_attempt (McrServer *self)
   data = g_new0 (AttemptData, 1);
   data->server = g_object_ref (self);
   data->serial = self->attempt_serial;
-  self->attempt_timeout_id = g_timeout_add_seconds (self->timeout_s, on_attempt_timeout, self);
+  self->attempt_timeout_id = g_timeout_add (self->timeout_s * 1000, on_attempt_timeout, self);
   soup_session_websocket_connect_async (self->session, self->attempt_msg, NULL, NULL,
                                         G_PRIORITY_DEFAULT, self->attempt_cancellable,
                                         on_ws_connected, data);
