@@ -20,6 +20,7 @@ struct _McrApplication
 
   McrOptions    *options;
   McrDebugLog   *debug_log;
+  GtkCssProvider *css;
   gboolean       options_applied;
   gboolean       held;
 };
@@ -181,6 +182,7 @@ mcr_application_startup (GApplication *app)
   } accels[] = {
     { "app.quit", { "<Primary>q", NULL } },
     { "app.settings", { "<Primary>comma", NULL } },
+    { "win.show-help-overlay", { "<Primary>question", NULL } },
     { "win.add-map", { "<Primary>n", NULL } },
     { "win.add-relay-map", { "<Primary><Shift>n", NULL } },
     { "win.open-mappings", { "<Primary>o", NULL } },
@@ -193,6 +195,16 @@ mcr_application_startup (GApplication *app)
 
   G_APPLICATION_CLASS (mcr_application_parent_class)->startup (app);
 
+  /* GtkApplication does not pick up style.css by itself here (GTK 4.8 with
+   * our resource registered by a constructor), so load it explicitly. */
+  if (self->css == NULL)
+    {
+      self->css = gtk_css_provider_new ();
+      gtk_css_provider_load_from_resource (self->css, "/org/meshcentral/Router/style.css");
+      gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                                  GTK_STYLE_PROVIDER (self->css),
+                                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+    }
   gtk_window_set_default_icon_name (APP_ID);
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
@@ -221,6 +233,7 @@ mcr_application_finalize (GObject *object)
 
   g_clear_pointer (&self->options, mcr_options_free);
   g_clear_object (&self->debug_log);
+  g_clear_object (&self->css);
   G_OBJECT_CLASS (mcr_application_parent_class)->finalize (object);
 }
 

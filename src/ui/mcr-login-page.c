@@ -288,6 +288,10 @@ mcr_login_page_set_busy (McrLoginPage *self,
   if (self->busy == busy)
     return;
   self->busy = busy;
+  /* Keep the focus on a live widget: the button turns into Cancel. */
+  if (busy && gtk_widget_has_focus (GTK_WIDGET (self->login_button)) == FALSE
+      && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_widget_grab_focus (GTK_WIDGET (self->login_button));
   gtk_widget_set_sensitive (self->form, !busy);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
   gtk_spinner_set_spinning (self->spinner, busy);

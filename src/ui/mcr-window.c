@@ -276,7 +276,8 @@ store_secrets (McrWindow  *self,
   if (mcr_login_page_get_remember (self->login_page) && password != NULL && *password != '\0')
     mcr_secret_store_save_async (self->secrets, address, user, MCR_SECRET_KIND_PASSWORD, password,
                                  NULL, secret_saved, NULL);
-  else if (!mcr_login_page_get_remember (self->login_page))
+  else if (!mcr_login_page_get_remember (self->login_page)
+           && g_settings_get_boolean (self->settings, "remember-password"))
     mcr_secret_store_clear_async (self->secrets, address, user, MCR_SECRET_KIND_PASSWORD, NULL,
                                   secret_cleared, NULL);
 }
@@ -289,7 +290,7 @@ on_twofa_cookie (McrServer  *server,
   const char *cookie = mcr_server_get_twofa_cookie (server);
   g_autofree char *address = login_address (self);
 
-  if (cookie == NULL || *cookie == '\0')
+  if (cookie == NULL || *cookie == '\0' || !mcr_login_page_get_remember (self->login_page))
     return;
   g_debug ("storing the remembered second-factor cookie in the keyring");
   mcr_secret_store_save_async (self->secrets, address, mcr_login_page_get_user (self->login_page),
@@ -482,10 +483,9 @@ logged_in (McrWindow *self,
   if (*address != '\0')
     {
       remember_server (self, address, user);
+      store_secrets (self, address, user);
       g_settings_set_boolean (self->settings, "remember-password",
                               mcr_login_page_get_remember (self->login_page));
-      store_secrets (self, address, user);
-      mcr_login_page_set_recent (self->login_page, NULL);
     }
   mcr_login_page_set_message (self->login_page, NULL, FALSE);
   mcr_window_show_message (self, NULL, FALSE);
@@ -654,6 +654,15 @@ on_login (McrLoginPage *page,
   self->remember_device = FALSE;
   mcr_login_page_set_busy (self->login_page, TRUE);
 
+  /* The keyring holds a second-factor cookie only for users who let us
+   * remember their password; leave it alone otherwise. */
+  if (!mcr_login_page_get_remember (page))
+    {
+      g_free (lookup);
+      g_clear_pointer (&self->twofa_cookie, mcr_secret_free);
+      mcr_window_start_login (self);
+      return;
+    }
   lookup->window = g_object_ref (self);
   lookup->address = login_address (self);
   lookup->user = g_strdup (mcr_login_page_get_user (page));
@@ -1306,6 +1315,13 @@ mcr_window_init (McrWindow *self)
   GtkDropTarget *drop;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  {
+    g_autoptr(GtkBuilder) builder =
+      gtk_builder_new_from_resource ("/org/meshcentral/Router/gtk/help-overlay.ui");
+
+    gtk_application_window_set_help_overlay (GTK_APPLICATION_WINDOW (self),
+                                             GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder, "help_overlay")));
+  }
   self->settings = g_settings_new (APP_ID);
   self->session = mcr_session_new (self->settings);
   self->secrets = mcr_secret_store_new ();
