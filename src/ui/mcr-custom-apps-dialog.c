@@ -298,8 +298,6 @@ mcr_custom_apps_dialog_class_init (McrCustomAppsDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McrCustomAppsDialog, arguments_entry);
   gtk_widget_class_bind_template_child (widget_class, McrCustomAppsDialog, protocol_dropdown);
   gtk_widget_class_bind_template_child (widget_class, McrCustomAppsDialog, error_label);
-  gtk_widget_class_bind_template_callback (widget_class, on_row_selected);
-  gtk_widget_class_bind_template_callback (widget_class, on_field_changed);
 
   gtk_widget_class_install_action (widget_class, "apps.add", NULL, add_action);
   gtk_widget_class_install_action (widget_class, "apps.remove", NULL, remove_action);
@@ -310,6 +308,10 @@ static void
 mcr_custom_apps_dialog_init (McrCustomAppsDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->apps_list, "row-selected", G_CALLBACK (on_row_selected), self);
+  g_signal_connect_swapped (self->name_entry, "changed", G_CALLBACK (on_field_changed), self);
+  g_signal_connect_swapped (self->program_entry, "changed", G_CALLBACK (on_field_changed), self);
+  g_signal_connect_swapped (self->arguments_entry, "changed", G_CALLBACK (on_field_changed), self);
   self->settings = g_settings_new (APP_ID);
   self->apps = g_ptr_array_new_with_free_func ((GDestroyNotify) custom_app_free);
   self->current = -1;

@@ -536,9 +536,6 @@ mcr_devices_page_class_init (McrDevicesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, empty_image);
   gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, count_label);
   gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, device_menu);
-  gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
-  gtk_widget_class_bind_template_callback (widget_class, on_stop_search);
-  gtk_widget_class_bind_template_callback (widget_class, on_list_activate);
 
   gtk_widget_class_install_action (widget_class, "devices.context-menu", NULL,
                                    context_menu_action);
@@ -562,6 +559,9 @@ mcr_devices_page_init (McrDevicesPage *self)
   GtkGesture *click;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (on_search_changed), self);
+  g_signal_connect_swapped (self->search_entry, "stop-search", G_CALLBACK (on_stop_search), self);
+  g_signal_connect_swapped (self->list_view, "activate", G_CALLBACK (on_list_activate), self);
   self->watched = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->settings = g_settings_new (APP_ID);
 

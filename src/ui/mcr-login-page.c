@@ -171,8 +171,6 @@ mcr_login_page_class_init (McrLoginPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McrLoginPage, login_label);
   gtk_widget_class_bind_template_child (widget_class, McrLoginPage, spinner);
   gtk_widget_class_bind_template_child (widget_class, McrLoginPage, form);
-  gtk_widget_class_bind_template_callback (widget_class, on_field_changed);
-  gtk_widget_class_bind_template_callback (widget_class, on_login_clicked);
 
   gtk_widget_class_install_action (widget_class, "login.pick-server", "s", pick_server);
 }
@@ -181,6 +179,10 @@ static void
 mcr_login_page_init (McrLoginPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->server_entry, "changed", G_CALLBACK (on_field_changed), self);
+  g_signal_connect_swapped (self->user_entry, "changed", G_CALLBACK (on_field_changed), self);
+  g_signal_connect_swapped (self->password_entry, "changed", G_CALLBACK (on_field_changed), self);
+  g_signal_connect_swapped (self->login_button, "clicked", G_CALLBACK (on_login_clicked), self);
   mcr_login_page_set_recent (self, NULL);
 }
 

@@ -538,8 +538,6 @@ mcr_map_dialog_class_init (McrMapDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McrMapDialog, name_entry);
   gtk_widget_class_bind_template_child (widget_class, McrMapDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, McrMapDialog, add_button);
-  gtk_widget_class_bind_template_callback (widget_class, on_device_search_changed);
-  gtk_widget_class_bind_template_callback (widget_class, on_device_search_activate);
 
   gtk_widget_class_install_action (widget_class, "map-dialog.add", NULL, add_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
@@ -553,6 +551,10 @@ mcr_map_dialog_init (McrMapDialog *self)
   GtkFilterListModel *filtered;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->device_search, "search-changed",
+                            G_CALLBACK (on_device_search_changed), self);
+  g_signal_connect_swapped (self->device_search, "activate",
+                            G_CALLBACK (on_device_search_activate), self);
   self->settings = g_settings_new (APP_ID);
   load_apps (self);
 

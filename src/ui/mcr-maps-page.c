@@ -153,7 +153,6 @@ mcr_maps_page_class_init (McrMapsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McrMapsPage, content_stack);
   gtk_widget_class_bind_template_child (widget_class, McrMapsPage, list_view);
   gtk_widget_class_bind_template_child (widget_class, McrMapsPage, summary_label);
-  gtk_widget_class_bind_template_callback (widget_class, on_list_activate);
 
   gtk_widget_class_install_action (widget_class, "maps.remove-selected", NULL,
                                    remove_selected_action);
@@ -167,6 +166,7 @@ mcr_maps_page_init (McrMapsPage *self)
   GtkListItemFactory *factory;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->list_view, "activate", G_CALLBACK (on_list_activate), self);
 
   self->selection = gtk_single_selection_new (NULL);
   gtk_single_selection_set_autoselect (self->selection, FALSE);

@@ -120,7 +120,6 @@ mcr_token_page_class_init (McrTokenPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McrTokenPage, remember_check);
   gtk_widget_class_bind_template_child (widget_class, McrTokenPage, message_label);
   gtk_widget_class_bind_template_child (widget_class, McrTokenPage, verify_button);
-  gtk_widget_class_bind_template_callback (widget_class, on_code_changed);
 
   gtk_widget_class_install_action (widget_class, "token.submit", NULL, submit_action);
   gtk_widget_class_install_action (widget_class, "token.send", "s", send_action);
@@ -134,6 +133,7 @@ mcr_token_page_init (McrTokenPage *self)
   McrTokenRequest none = { 0 };
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->code_entry, "changed", G_CALLBACK (on_code_changed), self);
   mcr_token_page_set_request (self, &none);
 }
 
