@@ -613,6 +613,59 @@ test_logout_stops_maps (void)
   g_assert_nonnull (strstr (mcr_login_page_get_message (MCR_LOGIN_PAGE (page ("login"))), "1 map"));
 }
 
+static gboolean
+has_maps (gpointer data)
+{
+  return !n_maps_is (GUINT_TO_POINTER (0));
+}
+
+/* What the command line does: -host: -user: -pass: -certhash: -map: log in
+ * at once and create the map once the device list is in. */
+static void
+test_command_line_login (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autoptr(McrOptions) options = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *host = g_strdup_printf ("-host:%s", tb->address);
+  g_autofree char *user = g_strdup_printf ("-user:%s", tb->user);
+  g_autofree char *pass = g_strdup_printf ("-pass:%s", tb->password);
+  g_autofree char *hash = g_strdup_printf ("-certhash:%s", tb->cert_hash);
+  g_autofree char *map = g_strdup_printf ("-map:TCP:0:%s::7", tb->node_name);
+  char *argv[] = { "meshcentral-router", host, user, pass, hash, map, NULL };
+  g_autoptr(McrPortMap) created = NULL;
+  GListModel *maps = mcr_session_get_maps (mcr_window_get_session (window));
+
+  options = mcr_options_parse (G_N_ELEMENTS (argv) - 1, argv, &error);
+  g_assert_no_error (error);
+  mcr_window_apply_options (window, options);
+  g_assert_true (mcr_test_wait_until (has_maps, NULL, 30000));
+  created = g_list_model_get_item (maps, 0);
+  g_assert_cmpstr (mcr_port_map_get_spec (created)->node_id, ==, tb->node_id);
+  g_assert_cmpuint (mcr_port_map_get_spec (created)->remote_port, ==, 7);
+  wait_page ("maps", 5000);
+
+  /* Grouped by device group, with a header per group. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new ("org.meshcentral.Router");
+    GListModel *shown = mcr_devices_page_get_shown_model (MCR_DEVICES_PAGE (page ("devices")));
+    g_autoptr(GObject) first = NULL;
+
+    g_settings_set_string (settings, "sort-by", "group");
+    settle (200);
+    first = g_list_model_get_item (shown, 0);
+    g_assert_true (GTK_IS_STRING_OBJECT (first));
+    g_assert_cmpstr (gtk_string_object_get_string (GTK_STRING_OBJECT (first)), ==, "lab");
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.show-devices", NULL);
+    wait_page ("devices", 1000);
+    screenshot (GTK_WIDGET (window), "devices-by-group");
+    g_settings_set_string (settings, "sort-by", "name");
+  }
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.logout", NULL);
+  wait_page ("login", 5000);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -637,6 +690,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/window/login-and-devices", test_login_and_devices);
   g_test_add_func ("/ui/window/add-map-and-echo", test_add_map_and_echo);
   g_test_add_func ("/ui/window/logout-stops-maps", test_logout_stops_maps);
+  g_test_add_func ("/ui/window/command-line-login", test_command_line_login);
   status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));
