@@ -266,6 +266,8 @@ mcr_custom_apps_dialog_dispose (GObject *object)
 {
   McrCustomAppsDialog *self = MCR_CUSTOM_APPS_DIALOG (object);
 
+  /* Tearing the list down selects nothing: that is no edit. */
+  self->loading = TRUE;
   gtk_widget_dispose_template (GTK_WIDGET (object), MCR_TYPE_CUSTOM_APPS_DIALOG);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (mcr_custom_apps_dialog_parent_class)->dispose (object);

@@ -491,7 +491,14 @@ static void
 mcr_map_dialog_dispose (GObject *object)
 {
   McrMapDialog *self = MCR_MAP_DIALOG (object);
+  gpointer sources[] = { self->selection, self->protocol_dropdown, self->app_dropdown,
+                         self->local_port_spin, self->remote_port_spin, self->remote_ip_entry,
+                         self->name_entry, self->device_search };
 
+  /* Widgets going away are no edits to check. */
+  for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
+    if (sources[i] != NULL)
+      g_signal_handlers_disconnect_by_data (sources[i], self);
   gtk_widget_dispose_template (GTK_WIDGET (object), MCR_TYPE_MAP_DIALOG);
   g_clear_object (&self->selection);
   g_clear_object (&self->app_names);

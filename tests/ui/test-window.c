@@ -11,6 +11,8 @@
 
 #include "mcr-application.h"
 #include "mcr-cert-page.h"
+#include "mcr-custom-apps-dialog.h"
+#include "mcr-settings-dialog.h"
 #include "mcr-devices-page.h"
 #include "mcr-login-page.h"
 #include "mcr-map-dialog.h"
@@ -666,6 +668,85 @@ test_command_line_login (void)
   wait_page ("login", 5000);
 }
 
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return GTK_WINDOW (w);
+    }
+  return NULL;
+}
+
+static gboolean
+have_toplevel (gpointer type)
+{
+  return find_toplevel (GPOINTER_TO_SIZE (type)) != NULL;
+}
+
+/* The custom apps editor stores what it edits; the Add map dialog offers it. */
+static void
+test_custom_apps (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("org.meshcentral.Router");
+  g_autoptr(GVariant) apps = NULL;
+  GtkWindow *dialog;
+  const char *name, *program, *arguments, *protocol;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "custom-apps", NULL);
+  g_assert_true (mcr_test_wait_until (have_toplevel,
+                                      GSIZE_TO_POINTER (MCR_TYPE_CUSTOM_APPS_DIALOG), 5000));
+  dialog = find_toplevel (MCR_TYPE_CUSTOM_APPS_DIALOG);
+  gtk_widget_activate_action (GTK_WIDGET (dialog), "apps.add", NULL);
+  set_text (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG, "name_entry", "VNC");
+  set_text (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG, "program_entry", "vncviewer");
+  set_text (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG, "arguments_entry", "%L::%P");
+  screenshot (GTK_WIDGET (dialog), "custom-apps");
+
+  apps = g_settings_get_value (settings, "custom-apps");
+  g_assert_cmpuint (g_variant_n_children (apps), ==, 1);
+  g_variant_get_child (apps, 0, "(&s&s&s&s)", &name, &program, &arguments, &protocol);
+  g_assert_cmpstr (name, ==, "VNC");
+  g_assert_cmpstr (program, ==, "vncviewer");
+  g_assert_cmpstr (arguments, ==, "%L::%P");
+  g_assert_cmpstr (protocol, ==, "TCP");
+
+  /* Unbalanced quotes are flagged and not stored. */
+  {
+    int position = 0;
+
+    gtk_editable_insert_text (GTK_EDITABLE (template_child (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG,
+                                                            "arguments_entry")),
+                              "'", -1, &position);
+  }
+  g_assert_true (gtk_widget_has_css_class (template_child (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG,
+                                                           "arguments_entry"),
+                                           "error"));
+  g_clear_pointer (&apps, g_variant_unref);
+  apps = g_settings_get_value (settings, "custom-apps");
+  g_variant_get_child (apps, 0, "(&s&s&s&s)", &name, &program, &arguments, &protocol);
+  g_assert_cmpstr (arguments, ==, "%L::%P");
+  gtk_window_destroy (dialog);
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "settings", NULL);
+  g_assert_true (mcr_test_wait_until (have_toplevel,
+                                      GSIZE_TO_POINTER (MCR_TYPE_SETTINGS_DIALOG), 5000));
+  dialog = find_toplevel (MCR_TYPE_SETTINGS_DIALOG);
+  screenshot (GTK_WIDGET (dialog), "settings");
+  /* The switch is bound to the setting. */
+  gtk_switch_set_active (GTK_SWITCH (template_child (dialog, MCR_TYPE_SETTINGS_DIALOG,
+                                                     "all_interfaces_switch")),
+                         TRUE);
+  g_assert_true (g_settings_get_boolean (settings, "bind-all-interfaces"));
+  g_settings_reset (settings, "bind-all-interfaces");
+  gtk_window_destroy (dialog);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -691,6 +772,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/window/add-map-and-echo", test_add_map_and_echo);
   g_test_add_func ("/ui/window/logout-stops-maps", test_logout_stops_maps);
   g_test_add_func ("/ui/window/command-line-login", test_command_line_login);
+  g_test_add_func ("/ui/window/custom-apps-and-settings", test_custom_apps);
   status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));
