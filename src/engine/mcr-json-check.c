@@ -159,20 +159,8 @@ scan_digits (Scan *s)
 }
 
 static gboolean
-scan_number (Scan *s)
+scan_exponent (Scan *s)
 {
-  if (*s->p == '-')
-    s->p++;
-  if (s->p < s->end && *s->p == '0')
-    s->p++;
-  else if (!scan_digits (s))
-    return fail (s, _("a number is malformed"));
-  if (s->p < s->end && *s->p == '.')
-    {
-      s->p++;
-      if (!scan_digits (s))
-        return fail (s, _("a number is malformed"));
-    }
   if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
     {
       s->p++;
@@ -181,6 +169,50 @@ scan_number (Scan *s)
       if (!scan_digits (s))
         return fail (s, _("a number is malformed"));
     }
+  return TRUE;
+}
+
+/* json-glib 1.6 reads integers with g_ascii_strtoull() and casts: past
+ * 64 bits they wrap (99999999999999999999 reads as -1, and
+ * -18446744073709548227 as 3389), so refuse integers that do not fit. */
+static gboolean
+scan_number (Scan *s)
+{
+  gboolean negative = *s->p == '-';
+  const char *digits;
+  guint64 value = 0, limit;
+
+  if (negative)
+    s->p++;
+  digits = s->p;
+  if (s->p < s->end && *s->p == '0')
+    s->p++;
+  else if (!scan_digits (s))
+    return fail (s, _("a number is malformed"));
+  limit = negative ? (guint64) G_MAXINT64 + 1 : (guint64) G_MAXINT64;
+  for (const char *d = digits; d < s->p; d++)
+    {
+      guint v = (guint) (*d - '0');
+
+      if (value > (limit - v) / 10)
+        {
+          value = G_MAXUINT64;
+          break;
+        }
+      value = value * 10 + v;
+    }
+
+  if (s->p < s->end && *s->p == '.')
+    {
+      s->p++;
+      if (!scan_digits (s))
+        return fail (s, _("a number is malformed"));
+      return scan_exponent (s);
+    }
+  if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
+    return scan_exponent (s);
+  if (value == G_MAXUINT64)
+    return fail (s, _("a whole number is too large"));
   return TRUE;
 }
 

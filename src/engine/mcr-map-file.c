@@ -57,6 +57,8 @@ mcr_map_file_finalize (GObject *object)
 
   g_clear_pointer (&self->hostname, g_free);
   g_clear_pointer (&self->username, g_free);
+  if (self->password != NULL)
+    memset (self->password, 0, strlen (self->password));
   g_clear_pointer (&self->password, g_free);
   g_clear_pointer (&self->certhash, g_free);
   g_clear_pointer (&self->mappings, g_ptr_array_unref);
@@ -357,6 +359,27 @@ node_is_int (JsonNode *node)
   return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64;
 }
 
+/* A whole number; absent or null gives *present = FALSE. Anything else is
+ * refused with @problem. */
+static gboolean
+get_whole (Reader     *r,
+           JsonObject *object,
+           const char *key,
+           const char *problem,
+           gboolean   *present,
+           gint64     *value)
+{
+  JsonNode *node = json_object_get_member (object, key);
+
+  *present = node != NULL && !JSON_NODE_HOLDS_NULL (node);
+  if (!*present)
+    return TRUE;
+  if (!node_is_int (node))
+    return reader_fail (r, MCR_MAP_FILE_ERROR_INVALID, problem);
+  *value = json_node_get_int (node);
+  return TRUE;
+}
+
 static gboolean
 get_int (Reader     *r,
          JsonObject *object,
@@ -366,18 +389,19 @@ get_int (Reader     *r,
          gboolean    required,
          int        *value)
 {
-  JsonNode *node = json_object_get_member (object, key);
-  gint64 v;
+  g_autofree char *problem = g_strdup_printf (_("'%s' must be a number from %d to %d"),
+                                              key, min, max);
+  gboolean present;
+  gint64 v = 0;
 
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    {
-      if (required)
-        return reader_failf (r, MCR_MAP_FILE_ERROR_INVALID, _("'%s' is missing"), key);
-      return TRUE;
-    }
-  if (!node_is_int (node) || (v = json_node_get_int (node)) < min || v > max)
-    return reader_failf (r, MCR_MAP_FILE_ERROR_INVALID, _("'%s' must be a number from %d to %d"),
-                         key, min, max);
+  if (!get_whole (r, object, key, problem, &present, &v))
+    return FALSE;
+  if (!present && required)
+    return reader_failf (r, MCR_MAP_FILE_ERROR_INVALID, _("'%s' is missing"), key);
+  if (!present)
+    return TRUE;
+  if (v < min || v > max)
+    return reader_fail (r, MCR_MAP_FILE_ERROR_INVALID, problem);
   *value = (int) v;
   return TRUE;
 }
@@ -429,10 +453,13 @@ read_app (Reader     *r,
           JsonObject *object,
           McrMapSpec *spec)
 {
+  g_autofree char *problem = g_strdup_printf (_("'%s' must be a number from %d to %d"), "appId",
+                                              MCR_APP_CUSTOM, MCR_APP_LAST);
   const char *app_name;
-  int app_id = MCR_APP_CUSTOM;
+  gboolean present;
+  gint64 app_id = MCR_APP_CUSTOM;
 
-  if (!get_int (r, object, "appId", G_MININT, G_MAXINT, FALSE, &app_id))
+  if (!get_whole (r, object, "appId", problem, &present, &app_id))
     return FALSE;
   if (app_id == 6)
     return reader_fail (r, MCR_MAP_FILE_ERROR_UNSUPPORTED,
@@ -443,9 +470,8 @@ read_app (Reader     *r,
                         _("appId 7 opens the Windows router's own file viewer, "
                           "which is not supported; only port maps are"));
   if (app_id < MCR_APP_CUSTOM || app_id > MCR_APP_LAST)
-    return reader_failf (r, MCR_MAP_FILE_ERROR_INVALID, _("'%s' must be a number from %d to %d"),
-                         "appId", MCR_APP_CUSTOM, MCR_APP_LAST);
-  spec->app_id = app_id;
+    return reader_fail (r, MCR_MAP_FILE_ERROR_INVALID, problem);
+  spec->app_id = (McrAppId) app_id;
 
   /* The Windows router also stores appIdStr for built-in apps (the appid
    * of an mcrouter:// link); only a custom app has a use for it. */
@@ -483,9 +509,12 @@ read_mapping (Reader   *r,
               JsonNode *node)
 {
   g_autoptr(McrMapSpec) spec = mcr_map_spec_new ();
+  const char *bad_protocol = _("'protocol' must be 1 (TCP) or 2 (UDP)");
   JsonObject *object;
   const char *remote_ip;
-  int protocol = 0, local_port = 0, remote_port = 0;
+  gboolean present;
+  gint64 protocol = 0;
+  int local_port = 0, remote_port = 0;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
@@ -495,11 +524,16 @@ read_mapping (Reader   *r,
   object = json_node_get_object (node);
 
   if (!read_node (r, object, spec) ||
-      !get_int (r, object, "protocol", G_MININT, G_MAXINT, TRUE, &protocol))
+      !get_whole (r, object, "protocol", bad_protocol, &present, &protocol))
     return NULL;
+  if (!present)
+    {
+      reader_failf (r, MCR_MAP_FILE_ERROR_INVALID, _("'%s' is missing"), "protocol");
+      return NULL;
+    }
   if (protocol != MCR_PROTOCOL_TCP && protocol != MCR_PROTOCOL_UDP)
     {
-      reader_fail (r, MCR_MAP_FILE_ERROR_INVALID, _("'protocol' must be 1 (TCP) or 2 (UDP)"));
+      reader_fail (r, MCR_MAP_FILE_ERROR_INVALID, bad_protocol);
       return NULL;
     }
   spec->protocol = protocol;

@@ -16,6 +16,7 @@ static const char *const good[] = {
   "{\"esc\": \"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\uD83D\\uDE00\"}",
   "{\"utf8\": \"会議室 🖥 é\"}",
   "[[[[[[[[]]]]]]]]",  /* 8 deep */
+  "[9223372036854775807, -9223372036854775808, 99999999999999999999.0, 1e400]",
 };
 
 static const struct
@@ -53,6 +54,10 @@ static const struct
   { "[\"\\uD800\", \"[[[[\"]", MCR_JSON_ERROR_SYNTAX, "line 1: a '\\u' escape holds half" },
   { "[[[[[[[[[]]]]]]]]]", MCR_JSON_ERROR_TOO_DEEP, "line 1: arrays and objects nest deeper than 8 levels" },
   { "\n\n{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{\"i\":1}}}}}}}}}", MCR_JSON_ERROR_TOO_DEEP, "line 3: arrays and objects nest deeper than 8 levels" },
+  { "[9223372036854775808]", MCR_JSON_ERROR_SYNTAX, "line 1: a whole number is too large" },
+  { "[-9223372036854775809]", MCR_JSON_ERROR_SYNTAX, "line 1: a whole number is too large" },
+  { "[-18446744073709548227]", MCR_JSON_ERROR_SYNTAX, "line 1: a whole number is too large" },
+  { "[99999999999999999999999999999999]", MCR_JSON_ERROR_SYNTAX, "line 1: a whole number is too large" },
   { "[\"\xC3\x28\"]", MCR_JSON_ERROR_SYNTAX, "the text is not UTF-8 or holds a NUL byte" },
 };
 

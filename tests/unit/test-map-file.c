@@ -274,6 +274,7 @@ static const struct
 } broken[] = {
   { "appid-desktop", MCR_MAP_FILE_ERROR_UNSUPPORTED, "mapping 1: appId 6 opens the Windows router's own remote desktop viewer" },
   { "appid-files", MCR_MAP_FILE_ERROR_UNSUPPORTED, "mapping 2: appId 7 opens the Windows router's own file viewer" },
+  { "appid-string", MCR_MAP_FILE_ERROR_INVALID, "mapping 1: 'appId' must be a number from 0 to 5" },
   { "appid-unknown", MCR_MAP_FILE_ERROR_INVALID, "mapping 1: 'appId' must be a number from 0 to 5" },
   { "autoexit-string", MCR_MAP_FILE_ERROR_INVALID, "mapping 1: 'autoExit' must be true or false" },
   { "certhash-bad", MCR_MAP_FILE_ERROR_INVALID, "'certhash' must be a SHA-384 hash" },
@@ -287,6 +288,8 @@ static const struct
   { "launch-object", MCR_MAP_FILE_ERROR_INVALID, "mapping 1: 'launch' must be a number" },
   { "localport-float", MCR_MAP_FILE_ERROR_INVALID, "mapping 2: 'localPort' must be a number from 0 to 65535" },
   { "localport-negative", MCR_MAP_FILE_ERROR_INVALID, "mapping 1: 'localPort' must be a number from 0 to 65535" },
+  /* json-glib 1.6 would read this as 3389. */
+  { "localport-wraps", MCR_MAP_FILE_ERROR_SYNTAX, "not valid JSON: line 12: a whole number is too large" },
   { "localport-range", MCR_MAP_FILE_ERROR_INVALID, "mapping 2: 'localPort' must be a number from 0 to 65535" },
   { "localport-string", MCR_MAP_FILE_ERROR_INVALID, "mapping 2: 'localPort' must be a number from 0 to 65535" },
   { "lone-surrogate", MCR_MAP_FILE_ERROR_SYNTAX, "not valid JSON: line 16: a '\\u' escape holds half a UTF-16 surrogate pair" },
@@ -300,6 +303,7 @@ static const struct
   { "not-json", MCR_MAP_FILE_ERROR_SYNTAX, "not valid JSON: line 1: unexpected character; expected a value" },
   { "nul-byte", MCR_MAP_FILE_ERROR_SYNTAX, "not valid JSON: the text is not UTF-8 or holds a NUL byte" },
   { "protocol-missing", MCR_MAP_FILE_ERROR_INVALID, "mapping 1: 'protocol' is missing" },
+  { "protocol-string", MCR_MAP_FILE_ERROR_INVALID, "mapping 1: 'protocol' must be 1 (TCP) or 2 (UDP)" },
   { "protocol-unknown", MCR_MAP_FILE_ERROR_INVALID, "mapping 1: 'protocol' must be 1 (TCP) or 2 (UDP)" },
   { "remoteip-bad", MCR_MAP_FILE_ERROR_INVALID, "mapping 2: 'remoteIP' is not an IP address or host name" },
   { "remoteport-missing", MCR_MAP_FILE_ERROR_INVALID, "mapping 2: 'remotePort' is missing" },
