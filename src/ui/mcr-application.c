@@ -84,20 +84,12 @@ mcr_application_open (GApplication  *app,
                       const char    *hint)
 {
   McrApplication *self = MCR_APPLICATION (app);
-  g_autoptr(McrOptions) options = g_new0 (McrOptions, 1);
+  McrWindow *window;
 
-  options->files = g_ptr_array_new_with_free_func (g_free);
-  options->urls = g_ptr_array_new_with_free_func (g_free);
-  options->maps = g_ptr_array_new_with_free_func ((GDestroyNotify) mcr_map_spec_free);
-  for (int i = 0; i < n_files; i++)
-    {
-      if (g_file_has_uri_scheme (files[i], "mcrouter"))
-        g_ptr_array_add (options->urls, g_file_get_uri (files[i]));
-      else
-        g_ptr_array_add (options->files, g_file_get_path (files[i]));
-    }
   mcr_application_activate (app);
-  mcr_window_apply_options (ensure_window (self), options);
+  window = ensure_window (self);
+  for (int i = 0; i < n_files; i++)
+    mcr_window_open (window, files[i]);
 }
 
 static void
@@ -190,7 +182,6 @@ mcr_application_startup (GApplication *app)
     { "win.show-devices", { "<Alt>1", NULL } },
     { "win.show-maps", { "<Alt>2", NULL } },
     { "win.search", { "<Primary>f", NULL } },
-    { "win.dismiss-banner", { "Escape", NULL } },
   };
 
   G_APPLICATION_CLASS (mcr_application_parent_class)->startup (app);
@@ -293,6 +284,24 @@ mcr_application_run (McrOptions *options,
   g_unsetenv ("MCROUTER_PASSWORD");
 
   app = mcr_application_new (options);
+
+  /* Files and links go to the instance that runs already, if any. */
+  if ((g_application_get_flags (G_APPLICATION (app)) & G_APPLICATION_NON_UNIQUE) == 0
+      && ((options->files != NULL && options->files->len > 0)
+          || (options->urls != NULL && options->urls->len > 0))
+      && g_application_register (G_APPLICATION (app), NULL, NULL)
+      && g_application_get_is_remote (G_APPLICATION (app)))
+    {
+      g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+
+      for (guint i = 0; options->files != NULL && i < options->files->len; i++)
+        g_ptr_array_add (files, g_file_new_for_commandline_arg (g_ptr_array_index (options->files, i)));
+      for (guint i = 0; options->urls != NULL && i < options->urls->len; i++)
+        g_ptr_array_add (files, g_file_new_for_uri (g_ptr_array_index (options->urls, i)));
+      g_application_open (G_APPLICATION (app), (GFile **) files->pdata, files->len, "");
+      return 0;
+    }
+
   /* Our arguments were parsed already; GApplication must not see them. */
   return g_application_run (G_APPLICATION (app), 1, argv);
 }

@@ -1415,13 +1415,62 @@ apply_router_url (McrWindow    *self,
     g_ptr_array_add (self->queued_maps, mcr_map_spec_copy (url->map));
 }
 
+/* An mcrouter:// link from the web UI: its cookie logs in by itself, with
+ * no user name or password. */
+static void
+open_router_url (McrWindow  *self,
+                 const char *text)
+{
+  g_autoptr(McrRouterUrl) url = NULL;
+  g_autoptr(GError) error = NULL;
+
+  url = mcr_router_url_parse (text, &error);
+  if (url == NULL)
+    {
+      mcr_login_page_set_message (self->login_page, error->message, TRUE);
+      show_page (self, "login");
+      return;
+    }
+  if (mcr_session_get_server (self->session) != NULL)
+    {
+      /* Logged in already: only the link's map is of use. */
+      if (url->map != NULL)
+        {
+          g_autoptr(GPtrArray) specs = g_ptr_array_new ();
+
+          g_ptr_array_add (specs, url->map);
+          mcr_window_queue_maps (self, specs);
+        }
+      return;
+    }
+  apply_router_url (self, url);
+  g_clear_pointer (&self->auth_cookie, mcr_secret_free);
+  self->auth_cookie = g_strdup (url->auth_cookie);
+  mcr_window_start_login (self);
+}
+
+void
+mcr_window_open (McrWindow *self,
+                 GFile     *file)
+{
+  g_return_if_fail (MCR_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  if (g_file_has_uri_scheme (file, "mcrouter"))
+    {
+      g_autofree char *uri = g_file_get_uri (file);
+
+      open_router_url (self, uri);
+      return;
+    }
+  mcr_window_open_file (self, file);
+}
+
 void
 mcr_window_apply_options (McrWindow        *self,
                           const McrOptions *options)
 {
   const char *password;
-  g_autoptr(McrRouterUrl) url = NULL;
-  g_autoptr(GError) error = NULL;
 
   g_return_if_fail (MCR_IS_WINDOW (self));
   g_return_if_fail (options != NULL);
@@ -1451,17 +1500,7 @@ mcr_window_apply_options (McrWindow        *self,
 
   if (options->urls != NULL && options->urls->len > 0)
     {
-      url = mcr_router_url_parse (g_ptr_array_index (options->urls, 0), &error);
-      if (url == NULL)
-        {
-          mcr_login_page_set_message (self->login_page, error->message, TRUE);
-          return;
-        }
-      apply_router_url (self, url);
-      /* The link's cookie logs in by itself: no user name or password. */
-      g_clear_pointer (&self->auth_cookie, mcr_secret_free);
-      self->auth_cookie = g_strdup (url->auth_cookie);
-      mcr_window_start_login (self);
+      open_router_url (self, g_ptr_array_index (options->urls, 0));
       return;
     }
 

@@ -22,6 +22,10 @@ McrSession *mcr_window_get_session        (McrWindow      *self);
  * password are all known. */
 void        mcr_window_apply_options      (McrWindow      *self,
                                            const McrOptions *options);
+/* A .mcrouter file (its maps are added; when not logged in, it also says
+ * where to log in) or an mcrouter:// link (logs in with its cookie). */
+void        mcr_window_open               (McrWindow      *self,
+                                           GFile          *file);
 /* Fills the login page and logs in. */
 void        mcr_window_login              (McrWindow      *self,
                                            const char     *server,
