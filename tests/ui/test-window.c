@@ -5,6 +5,7 @@
  * search, a map added through the Add map dialog carrying bytes to an echo
  * server through the agent, and its removal. Each page is saved as a PNG
  * under the build folder (screenshots/). */
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <json-glib/json-glib.h>
 #include <unistd.h>
@@ -590,6 +591,57 @@ test_add_map_and_echo (void)
   g_assert_cmpint (mcr_port_map_get_state (map), ==, MCR_PORT_MAP_STATE_STOPPED);
 }
 
+/* Dropping a .mcrouter file on the window adds its maps. */
+static void
+test_drop_file (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  McrSession *session = mcr_window_get_session (window);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("mcr-ui-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "lab.mcrouter", NULL);
+  g_autofree char *json = NULL;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  GtkDropTarget *target = NULL;
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+  GValue value = G_VALUE_INIT;
+  GSList *files;
+  gboolean accepted = FALSE;
+  g_autoptr(McrPortMap) map = NULL;
+
+  json = g_strdup_printf ("{\"hostname\":\"%s\",\"username\":\"%s\",\"mappings\":["
+                          "{\"nodeName\":\"%s\",\"nodeId\":\"%s\",\"appId\":0,"
+                          "\"protocol\":1,\"localPort\":0,\"remotePort\":13}]}",
+                          tb->address, tb->user, tb->node_name, tb->node_id);
+  g_assert_true (g_file_set_contents (path, json, -1, &error));
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && target == NULL; i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_DROP_TARGET (controller))
+        target = GTK_DROP_TARGET (controller);
+    }
+  g_assert_nonnull (target);
+
+  files = g_slist_append (NULL, file);
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_set_boxed (&value, files);
+  g_signal_emit_by_name (target, "drop", &value, 10.0, 10.0, &accepted);
+  g_value_unset (&value);
+  g_slist_free (files);
+  g_assert_true (accepted);
+
+  g_assert_true (mcr_test_wait_until (n_maps_is, GUINT_TO_POINTER (1), 10000));
+  map = g_list_model_get_item (mcr_session_get_maps (session), 0);
+  g_assert_cmpstr (mcr_port_map_get_spec (map)->node_id, ==, tb->node_id);
+  g_assert_cmpuint (mcr_port_map_get_spec (map)->remote_port, ==, 13);
+  mcr_session_remove_map (session, map);
+  g_assert_true (n_maps_is (GUINT_TO_POINTER (0)));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_logout_stops_maps (void)
 {
@@ -770,6 +822,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/window/second-factor", test_second_factor);
   g_test_add_func ("/ui/window/login-and-devices", test_login_and_devices);
   g_test_add_func ("/ui/window/add-map-and-echo", test_add_map_and_echo);
+  g_test_add_func ("/ui/window/drop-file", test_drop_file);
   g_test_add_func ("/ui/window/logout-stops-maps", test_logout_stops_maps);
   g_test_add_func ("/ui/window/command-line-login", test_command_line_login);
   g_test_add_func ("/ui/window/custom-apps-and-settings", test_custom_apps);
