@@ -121,9 +121,17 @@ log_writer (GLogLevelFlags   level,
       g_mutex_lock (&pending_lock);
       if (pending == NULL)
         pending = g_string_new (NULL);
-      g_string_append_printf (pending, "%s %s %s: %s\n", time != NULL ? time : "",
-                              level_name (level), domain != NULL ? domain : "-",
-                              message != NULL ? message : "");
+      g_string_append_printf (pending, "%s %s %s: ", time != NULL ? time : "",
+                              level_name (level), domain != NULL ? domain : "-");
+      if (message != NULL)
+        {
+          gsize len = strlen (message);
+
+          while (len > 0 && message[len - 1] == '\n')
+            len--;
+          g_string_append_len (pending, message, len);
+        }
+      g_string_append_c (pending, '\n');
       if (flush_id == 0)
         flush_id = g_idle_add (flush_pending, NULL);
       g_mutex_unlock (&pending_lock);

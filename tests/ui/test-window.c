@@ -13,6 +13,7 @@
 #include "mcr-application.h"
 #include "mcr-cert-page.h"
 #include "mcr-custom-apps-dialog.h"
+#include "mcr-debug-log-window.h"
 #include "mcr-settings-dialog.h"
 #include "mcr-devices-page.h"
 #include "mcr-login-page.h"
@@ -797,6 +798,27 @@ test_custom_apps (void)
   g_assert_true (g_settings_get_boolean (settings, "bind-all-interfaces"));
   g_settings_reset (settings, "bind-all-interfaces");
   gtk_window_destroy (dialog);
+
+  /* The debug log shows what was logged. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "debug-log", NULL);
+  g_assert_true (mcr_test_wait_until (have_toplevel,
+                                      GSIZE_TO_POINTER (MCR_TYPE_DEBUG_LOG_WINDOW), 5000));
+  dialog = find_toplevel (MCR_TYPE_DEBUG_LOG_WINDOW);
+  g_message ("a message for the debug log");
+  settle (200);
+  {
+    GtkTextBuffer *buffer =
+      gtk_text_view_get_buffer (GTK_TEXT_VIEW (template_child (dialog, MCR_TYPE_DEBUG_LOG_WINDOW,
+                                                               "text_view")));
+    g_autofree char *text = NULL;
+    GtkTextIter start, end;
+
+    gtk_text_buffer_get_bounds (buffer, &start, &end);
+    text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+    g_assert_nonnull (strstr (text, "a message for the debug log"));
+  }
+  screenshot (GTK_WIDGET (dialog), "debug-log");
+  gtk_window_close (dialog);
 }
 
 int
