@@ -1288,10 +1288,8 @@ add_pages (McrWindow *self)
   page = gtk_stack_add_titled (self->view_stack, GTK_WIDGET (self->devices_page), "devices",
                                _("_Devices"));
   gtk_stack_page_set_use_underline (page, TRUE);
-  gtk_stack_page_set_icon_name (page, "computer-symbolic");
   page = gtk_stack_add_titled (self->view_stack, GTK_WIDGET (self->maps_page), "maps", _("_Maps"));
   gtk_stack_page_set_use_underline (page, TRUE);
-  gtk_stack_page_set_icon_name (page, "network-transmit-receive-symbolic");
 
   g_signal_connect (self->login_page, "login", G_CALLBACK (on_login), self);
   g_signal_connect (self->login_page, "cancel", G_CALLBACK (on_login_cancel), self);
