@@ -254,9 +254,11 @@ mcr_application_new (McrOptions *options)
 
   /* A login asked for on the command line gets a process of its own, as
    * with the Windows router; plain launches and opened files go to the
-   * running instance. */
-  if (options != NULL && (options->host != NULL || options->user != NULL
-                          || (options->maps != NULL && options->maps->len > 0)))
+   * running instance. A hidden (-tray) instance stays unique, so that
+   * launching the application again shows it. */
+  if (options != NULL && !options->tray
+      && (options->host != NULL || options->user != NULL
+          || (options->maps != NULL && options->maps->len > 0)))
     flags |= G_APPLICATION_NON_UNIQUE;
 
   self = g_object_new (MCR_TYPE_APPLICATION,
