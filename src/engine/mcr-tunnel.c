@@ -218,6 +218,21 @@ close_from_local (McrTunnel *self)
   mcr_websocket_close (self->ws, MCR_WEBSOCKET_CLOSE_NORMAL, NULL);
 }
 
+/* The local program failed (reset, or gone): what is still queued for the
+ * relay no longer matters, so drop the relay at once; the server closes the
+ * device's side when it sees ours go. */
+static void
+abort_from_local (McrTunnel *self)
+{
+  close_local (self);
+  if (self->state >= MCR_TUNNEL_STATE_CLOSING)
+    return;
+  self->closing_ourselves = TRUE;
+  clear_source (&self->idle_source);
+  set_state (self, MCR_TUNNEL_STATE_CLOSING);
+  mcr_websocket_abort (self->ws);
+}
+
 static void
 on_ws_closed (McrWebSocket *ws,
               McrTunnel    *self)
@@ -300,8 +315,7 @@ deliver_tcp (McrTunnel    *self,
     {
       /* The local program is gone: nobody takes the rest. */
       g_debug ("tunnel from %s: local write failed: %s", self->peer, error->message);
-      close_local (self);
-      close_from_local (self);
+      abort_from_local (self);
       return len;
     }
   self->bytes_received += (gsize) n;
@@ -452,8 +466,7 @@ on_local_readable (GObject  *stream,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         return G_SOURCE_CONTINUE;
       g_debug ("tunnel from %s: local read failed: %s", self->peer, error->message);
-      close_local (self);
-      close_from_local (self);
+      abort_from_local (self);
       return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;

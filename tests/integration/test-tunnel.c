@@ -197,8 +197,9 @@ test_slow_reader (void)
   held_at = mcr_tunnel_get_bytes_received (pair->tunnel);
   g_test_message ("local reader stalled: %" G_GUINT64_FORMAT " KiB handed to the local socket, "
                   "RSS %" G_GSIZE_FORMAT " -> %" G_GSIZE_FORMAT " KiB", held_at / 1024, rss0, rss1);
-  g_assert_cmpuint (held_at, <, total / 4);
-  g_assert_cmpuint (rss1, <, rss0 + 8 * 1024);
+  g_assert_cmpuint (held_at, <, total / 8);
+  if (TEST_RSS_MEANINGFUL)
+    g_assert_cmpuint (rss1, <, rss0 + 4 * 1024);
 
   test_peer_set_reading (pair->peer, TRUE);
   g_assert_true (mcr_test_wait_until (peer_done, pair->peer, 60000));
@@ -236,6 +237,12 @@ test_local_dies (void)
   g_assert_cmpint (mcr_tunnel_get_state (pair->tunnel), ==, MCR_TUNNEL_STATE_CLOSED);
 }
 
+static gboolean
+tunnel_open (gpointer data)
+{
+  return mcr_tunnel_get_state (data) >= MCR_TUNNEL_STATE_OPEN;
+}
+
 /* "c", then silence: the agent could not resolve the name. The local program
  * gives up; the tunnel reports that nothing came back. */
 static void
@@ -243,6 +250,7 @@ test_unresolvable_host (void)
 {
   g_autoptr(Pair) pair = pair_new (80, "no-such-host.invalid", 10, 7);
 
+  g_assert_true (mcr_test_wait_until (tunnel_open, pair->tunnel, 30000));
   for (gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
     g_main_context_iteration (NULL, FALSE), g_usleep (1000);
   g_assert_false (pair->closed);
