@@ -1,10 +1,12 @@
 /* mcr-headless.c: the router with no window and no display
  *
- * The steps, in order: read the password, log in (headless_login), wait
- * for the device list (on_devices_loaded), then either print it and quit
- * (--list-devices) or keep running until SIGINT/SIGTERM. Port maps from the
- * command line start in on_devices_loaded, when the devices they name are
- * known.
+ * The steps, in order: check the arguments and read the password
+ * (check_usage), log in (headless_login) with the password or the cookie of
+ * an mcrouter:// link, wait for the device list (on_devices_loaded), then
+ * either print it and quit (--list-devices) or keep running until
+ * SIGINT/SIGTERM. Port maps from the command line (and the link's automatic
+ * map, h->link->map) start in on_devices_loaded, when the devices they name
+ * are known.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "mcr-headless.h"
+#include "mcr-router-url.h"
 #include "mcr-server.h"
 
 #define EXIT_LOGIN_FAILED 1
@@ -26,15 +29,16 @@
 
 typedef struct
 {
-  McrOptions *options;
-  McrServer  *server;
-  GMainLoop  *loop;
-  char       *password;
-  int         status;
-  gboolean    logged_in;
-  guint       devices_timeout_id;
-  guint       sigint_id;
-  guint       sigterm_id;
+  McrOptions   *options;
+  McrRouterUrl *link;       /* an mcrouter:// link given instead of a password */
+  McrServer    *server;
+  GMainLoop    *loop;
+  char         *password;
+  int           status;
+  gboolean      logged_in;
+  guint         devices_timeout_id;
+  guint         sigint_id;
+  guint         sigterm_id;
 } McrHeadless;
 
 static void
@@ -80,13 +84,19 @@ static gboolean
 setup_server (McrHeadless *h,
               GError     **error)
 {
+  g_autofree char *link_address = NULL;
   McrTlsPolicy *policy;
 
-  h->server = mcr_server_new (h->options->host, error);
+  if (h->link != NULL)
+    link_address = mcr_router_url_get_server_address (h->link);
+  h->server = mcr_server_new (link_address ? link_address : h->options->host, error);
   if (h->server == NULL)
     return FALSE;
   policy = mcr_server_get_tls_policy (h->server);
   mcr_tls_policy_set_ignore_cert (policy, h->options->ignore_cert);
+  /* The link carries the hash of the certificate the web UI was served with. */
+  if (h->link != NULL && h->link->cert_hash != NULL)
+    mcr_tls_policy_add_pinned_hash (policy, h->link->cert_hash);
   for (guint i = 0; h->options->certhashes && h->options->certhashes[i]; i++)
     if (!mcr_tls_policy_add_pinned_hash (policy, h->options->certhashes[i]))
       {
@@ -244,6 +254,12 @@ headless_login (McrHeadless *h)
     .token = h->options->token,
   };
 
+  if (h->link != NULL)
+    {
+      memset (&credentials, 0, sizeof credentials);
+      credentials.auth_cookie = h->link->auth_cookie;
+    }
+
   g_signal_connect (h->server, "devices-loaded", G_CALLBACK (on_devices_loaded), h);
   g_signal_connect (h->server, "notify::state", G_CALLBACK (on_state_changed), h);
   mcr_server_login_async (h->server, &credentials, NULL, on_login_done, h);
@@ -259,6 +275,53 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+headless_clear (McrHeadless *h)
+{
+  g_clear_object (&h->server);
+  g_clear_pointer (&h->loop, g_main_loop_unref);
+  g_clear_pointer (&h->link, mcr_router_url_free);
+  if (h->password != NULL)
+    memset (h->password, 0, strlen (h->password));
+  g_clear_pointer (&h->password, g_free);
+}
+
+/* Either an mcrouter:// link, or -host: and -user: with a password. */
+static gboolean
+check_usage (McrHeadless *h,
+             GError     **error)
+{
+  McrOptions *options = h->options;
+
+  if (options->urls->len > 0 && options->host == NULL)
+    {
+      h->link = mcr_router_url_parse (g_ptr_array_index (options->urls, 0), error);
+      return h->link != NULL;
+    }
+  if (options->host == NULL)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _("--headless needs -host:HOST (or an mcrouter:// link)"));
+      return FALSE;
+    }
+  if (options->user == NULL)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _("--headless needs -user:NAME"));
+      return FALSE;
+    }
+  if (!read_password (h, error))
+    return FALSE;
+  if (h->password == NULL)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _("no password: give it with -pass:, the MCROUTER_PASSWORD "
+                             "environment variable or --password-stdin"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 int
 mcr_headless_run (McrOptions *options)
 {
@@ -267,32 +330,10 @@ mcr_headless_run (McrOptions *options)
 
   if (options->debug)
     g_log_set_debug_enabled (TRUE);
-  if (options->host == NULL)
-    {
-      g_printerr (_("meshcentral-router: --headless needs -host:HOST\n"));
-      return EXIT_USAGE;
-    }
-  if (options->user == NULL)
-    {
-      g_printerr (_("meshcentral-router: --headless needs -user:NAME\n"));
-      return EXIT_USAGE;
-    }
-  if (!read_password (&h, &error))
+  if (!check_usage (&h, &error) || !setup_server (&h, &error))
     {
       g_printerr ("meshcentral-router: %s\n", error->message);
-      return EXIT_USAGE;
-    }
-  if (h.password == NULL)
-    {
-      g_printerr (_("meshcentral-router: no password: give it with -pass:, the "
-                    "MCROUTER_PASSWORD environment variable or --password-stdin\n"));
-      return EXIT_USAGE;
-    }
-  if (!setup_server (&h, &error))
-    {
-      g_printerr ("meshcentral-router: %s\n", error->message);
-      g_clear_object (&h.server);
-      g_free (h.password);
+      headless_clear (&h);
       return EXIT_USAGE;
     }
 
@@ -307,10 +348,6 @@ mcr_headless_run (McrOptions *options)
   g_clear_handle_id (&h.devices_timeout_id, g_source_remove);
   g_signal_handlers_disconnect_by_data (h.server, &h);
   mcr_server_logout (h.server);
-  g_clear_object (&h.server);
-  g_clear_pointer (&h.loop, g_main_loop_unref);
-  if (h.password != NULL)
-    memset (h.password, 0, strlen (h.password));
-  g_free (h.password);
+  headless_clear (&h);
   return h.status;
 }

@@ -5,6 +5,7 @@
  * details, and accepted when one of its hashes is pinned (in every form a
  * user or file may carry) or when -ignorecert is given. The expected hashes
  * come from Node's crypto, computed the way MeshCentral computes them. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "login-helpers.h"
@@ -205,6 +206,72 @@ test_policy_alone (void)
   g_assert_true (mcr_tls_policy_accepts (policy, cert, untrusted | G_TLS_CERTIFICATE_EXPIRED));
 }
 
+
+/* A non-RSA key hashes as its whole SubjectPublicKeyInfo (MeshCentral's
+ * rule): an EC certificate made with openssl, checked against Node. */
+static void
+test_ec_key_hash (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *cert_path = NULL;
+  g_autofree char *key_path = NULL;
+  g_autofree char *subject = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(GTlsCertificate) cert = NULL;
+  g_autoptr(McrCertInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  int status = 0;
+
+  if (openssl == NULL)
+    {
+      g_test_skip ("openssl is not installed");
+      return;
+    }
+  dir = g_dir_make_tmp ("mcr-ec-XXXXXX", &error);
+  g_assert_no_error (error);
+  cert_path = g_build_filename (dir, "cert.pem", NULL);
+  key_path = g_build_filename (dir, "key.pem", NULL);
+  {
+    const char *argv[] = {
+      openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384",
+      "-nodes", "-keyout", key_path, "-out", cert_path, "-days", "30", "-subj", "/CN=ec.test",
+      NULL
+    };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL,
+                                 G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                 NULL, NULL, NULL, NULL, &status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  {
+    const char *argv[] = {
+      "node", "-e",
+      "const c=require('crypto'),fs=require('fs');"
+      "const x=new c.X509Certificate(fs.readFileSync(process.argv[1]));"
+      "const k=x.publicKey.export({type:'spki',format:'der'});"
+      "console.log(c.createHash('sha384').update(k).digest('hex').toUpperCase());",
+      cert_path, NULL
+    };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                                 &out, NULL, &status, &error));
+    g_assert_no_error (error);
+  }
+
+  cert = g_tls_certificate_new_from_file (cert_path, &error);
+  g_assert_no_error (error);
+  info = mcr_cert_info_new (cert, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (info->subject, ==, "CN=ec.test");
+  g_assert_cmpstr (info->key_sha384, ==, g_strstrip (out));
+
+  g_unlink (cert_path);
+  g_unlink (key_path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -218,5 +285,6 @@ main (int argc, char **argv)
   g_test_add_func ("/certificates/wrong-pin", test_wrong_pin);
   g_test_add_func ("/certificates/ignore-cert", test_ignore_cert);
   g_test_add_func ("/certificates/policy-alone", test_policy_alone);
+  g_test_add_func ("/certificates/ec-key-hash", test_ec_key_hash);
   return g_test_run ();
 }

@@ -195,14 +195,11 @@ on_ws (SoupServer              *soup,
 }
 
 static FakeServer *
-fake_server_new (gboolean    websocket,
-                 WsBehaviour behaviour)
+fake_server_new_with_cert (gboolean    websocket,
+                           WsBehaviour behaviour,
+                           const char *cert_path,
+                           const char *key_path)
 {
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autofree char *cert_path = g_build_filename (tb->dir, "meshcentral-data",
-                                                 "webserver-cert-public.crt", NULL);
-  g_autofree char *key_path = g_build_filename (tb->dir, "meshcentral-data",
-                                                "webserver-cert-private.key", NULL);
   g_autoptr(GTlsCertificate) cert = NULL;
   g_autoptr(GError) error = NULL;
   FakeServer *fake = g_new0 (FakeServer, 1);
@@ -223,6 +220,20 @@ fake_server_new (gboolean    websocket,
   fake->port = (guint16) g_uri_get_port (uris->data);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   return fake;
+}
+
+/* With the testbed's own certificate. */
+static FakeServer *
+fake_server_new (gboolean    websocket,
+                 WsBehaviour behaviour)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autofree char *cert_path = g_build_filename (tb->dir, "meshcentral-data",
+                                                 "webserver-cert-public.crt", NULL);
+  g_autofree char *key_path = g_build_filename (tb->dir, "meshcentral-data",
+                                                "webserver-cert-private.key", NULL);
+
+  return fake_server_new_with_cert (websocket, behaviour, cert_path, key_path);
 }
 
 static void
@@ -284,6 +295,73 @@ test_untrusted_before_anything (void)
   expect_failure (server, MCR_SERVER_ERROR_UNTRUSTED_CERT, "SHA-384");
 }
 
+
+/* A certificate that chains to a trusted CA and names 127.0.0.1 passes with
+ * no pin and no question (here the CA is trusted through the session's
+ * database, standing in for the system's): the failure that follows is the
+ * HTTPS server not being MeshCentral, and the details are still recorded. */
+static void
+test_trusted_without_pin (void)
+{
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  g_autofree char *dir = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *ca = NULL, *cert = NULL, *key = NULL;
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FakeServer) fake = NULL;
+  g_autoptr(McrServer) server = NULL;
+  const McrCertInfo *info;
+  const char *argv[] = { "sh", "-ec", NULL, NULL };
+  int status = 0;
+
+  if (openssl == NULL)
+    {
+      g_test_skip ("openssl is not installed");
+      return;
+    }
+  dir = g_dir_make_tmp ("mcr-ca-XXXXXX", &error);
+  g_assert_no_error (error);
+  script = g_strdup_printf (
+    "cd '%s'\n"
+    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+    "  -out ca.pem -days 2 -subj '/CN=Router Test CA'\n"
+    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key "
+    "  -out srv.csr -subj '/CN=127.0.0.1'\n"
+    "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf\n"
+    "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem "
+    "  -days 2 -extfile ext.cnf\n", dir);
+  argv[2] = script;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                               G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  ca = g_build_filename (dir, "ca.pem", NULL);
+  cert = g_build_filename (dir, "srv.pem", NULL);
+  key = g_build_filename (dir, "srv.key", NULL);
+
+  fake = fake_server_new_with_cert (FALSE, WS_SAY_NONSENSE, cert, key);
+  server = server_for_port (fake->port, FALSE);
+  database = g_tls_file_database_new (ca, &error);
+  g_assert_no_error (error);
+  _mcr_server_set_tls_database (server, database);
+
+  expect_failure (server, MCR_SERVER_ERROR_NOT_MESHCENTRAL, "404");
+  info = mcr_server_get_peer_cert_info (server);
+  g_assert_nonnull (info);
+  g_assert_cmpstr (info->subject, ==, "CN=127.0.0.1");
+  g_assert_cmpstr (info->issuer, ==, "CN=Router Test CA");
+
+  {
+    const char *rm[] = { "rm", "-rf", dir, NULL };
+
+    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+                  NULL);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -297,5 +375,6 @@ main (int argc, char **argv)
   g_test_add_func ("/connect-errors/websocket-hang-up", test_websocket_hang_up);
   g_test_add_func ("/connect-errors/websocket-huge-frame", test_websocket_huge_frame);
   g_test_add_func ("/connect-errors/untrusted-before-anything", test_untrusted_before_anything);
+  g_test_add_func ("/connect-errors/trusted-without-pin", test_trusted_without_pin);
   return g_test_run ();
 }

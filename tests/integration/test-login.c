@@ -135,42 +135,19 @@ meshctrl_check (gboolean ran)
   return ran;
 }
 
-static char *
-add_user (const char  *prefix,
-          const char  *extra_flag,
-          char       **password)
-{
-  g_autofree char *out = NULL;
-  char *user = test_unique_name (prefix);
-
-  *password = g_strdup_printf ("Pw-%08x-%08x", g_random_int (), g_random_int ());
-  g_assert_true (mcr_testbed_meshctrl (&out, "AddUser", "--user", user, "--pass", *password,
-                                       extra_flag, NULL));
-  g_assert_true (g_str_has_prefix (out, "ok"));
-  return user;
-}
-
-static void
-remove_user (const char *user)
-{
-  g_autofree char *out = NULL;
-
-  mcr_testbed_meshctrl (&out, "RemoveUser", "--userid", user, NULL);
-}
-
 static void
 test_notools (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
   g_autofree char *password = NULL;
-  g_autofree char *user = add_user ("ctl-notools", "--notools", &password);
+  g_autofree char *user = test_add_user ("ctl-notools", "--notools", &password);
   g_autoptr(McrServer) server = test_server_new (tb);
   g_autoptr(GError) error = NULL;
 
   g_assert_false (test_login_password (server, user, password, &error));
   g_test_message ("%s", error->message);
   g_assert_error (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_NO_TOOLS);
-  remove_user (user);
+  test_remove_user (user);
 }
 
 /* The id meshctrl gives a user group, found by its name. */
@@ -221,7 +198,7 @@ test_rights (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
   g_autofree char *password = NULL;
-  g_autofree char *user = add_user ("ctl-rights", NULL, &password);
+  g_autofree char *user = test_add_user ("ctl-rights", NULL, &password);
   g_autofree char *user_id = g_strconcat ("user//", user, NULL);
   g_autofree char *group_name = test_unique_name ("ctl-ugrp");
   g_autofree char *group_id = NULL;
@@ -263,7 +240,7 @@ test_rights (void)
 
   mcr_server_logout (server);
   meshctrl_ok ("RemoveUserGroup", "--groupid", group_id, NULL);
-  remove_user (user);
+  test_remove_user (user);
 }
 
 static gboolean
@@ -304,6 +281,23 @@ test_auth_cookie (void)
   g_assert_nonnull (strstr (error->message, "link"));
 }
 
+typedef struct
+{
+  gboolean done;
+  GError  *error;
+} CancelWait;
+
+static void
+on_cancelled_login (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  CancelWait *w = user_data;
+
+  g_assert_false (mcr_server_login_finish (MCR_SERVER (source), result, NULL, &w->error));
+  w->done = TRUE;
+}
+
 /* A login in progress can be cancelled, and a logout during it cancels. */
 static void
 test_cancel (void)
@@ -320,6 +314,20 @@ test_cancel (void)
   /* And it can log in right after. */
   g_assert_true (test_login_password (server, tb->user, tb->password, &error));
   g_assert_no_error (error);
+  mcr_server_logout (server);
+
+  /* Through the GCancellable: the call ends with CANCELLED. */
+  {
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    CancelWait w = { FALSE, NULL };
+
+    mcr_server_login_async (server, &c, cancellable, on_cancelled_login, &w);
+    g_cancellable_cancel (cancellable);
+    g_assert_true (mcr_test_wait_flag (&w.done, 10000));
+    g_assert_error (w.error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_CANCELLED);
+    g_assert_cmpint (mcr_server_get_state (server), ==, MCR_SERVER_STATE_DISCONNECTED);
+    g_clear_error (&w.error);
+  }
 }
 
 int

@@ -14,43 +14,6 @@ static char *user;
 static char *password;
 static char *secret;
 
-typedef struct
-{
-  JsonObject *reply;
-} Reply;
-
-static void
-on_message (McrServer  *server,
-            const char *action,
-            JsonObject *message,
-            Reply      *r)
-{
-  if (r->reply == NULL)
-    r->reply = json_object_ref (message);
-}
-
-static gboolean
-has_reply (gpointer data)
-{
-  return ((Reply *) data)->reply != NULL;
-}
-
-/* Sends @command and waits for the reply with the same action. */
-static JsonObject *
-request (McrServer  *server,
-         JsonObject *command)
-{
-  Reply r = { NULL };
-  g_autofree char *signal = g_strconcat ("message::",
-                                         json_object_get_string_member (command, "action"), NULL);
-  gulong id = g_signal_connect (server, signal, G_CALLBACK (on_message), &r);
-
-  mcr_server_send_command (server, command);
-  g_assert_true (mcr_test_wait_until (has_reply, &r, 20000));
-  g_signal_handler_disconnect (server, id);
-  return r.reply;
-}
-
 static McrServer *
 login_with (const McrCredentials *c,
             McrTokenRequest      *request,
@@ -66,38 +29,10 @@ login_with (const McrCredentials *c,
 static void
 ensure_twofa_user (void)
 {
-  g_autoptr(McrServer) server = NULL;
-  g_autoptr(JsonObject) ask = json_object_new ();
-  g_autoptr(JsonObject) setup = json_object_new ();
-  g_autoptr(JsonObject) reply = NULL;
-  g_autoptr(JsonObject) done = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *code = NULL;
-
   if (secret != NULL)
     return;
-  user = test_unique_name ("ctl-twofa");
-  password = g_strdup_printf ("Pw-%08x-%08x", g_random_int (), g_random_int ());
-  g_assert_true (mcr_testbed_meshctrl (&out, "AddUser", "--user", user, "--pass", password, NULL));
-  g_test_message ("AddUser: %s", g_strstrip (out));
-
-  server = test_server_new (mcr_testbed_get ());
-  g_assert_true (test_login_password (server, user, password, &error));
-  g_assert_no_error (error);
-
-  json_object_set_string_member (ask, "action", "otpauth-request");
-  reply = request (server, ask);
-  g_assert_true (json_object_has_member (reply, "secret"));
-  secret = g_strdup (json_object_get_string_member (reply, "secret"));
-
-  code = mcr_test_totp (secret, g_get_real_time () / G_USEC_PER_SEC);
-  json_object_set_string_member (setup, "action", "otpauth-setup");
-  json_object_set_string_member (setup, "secret", secret);
-  json_object_set_string_member (setup, "token", code);
-  done = request (server, setup);
-  g_assert_true (json_object_get_boolean_member_with_default (done, "success", FALSE));
-  mcr_server_logout (server);
+  user = test_add_user ("ctl-twofa", NULL, &password);
+  secret = test_setup_totp (user, password);
 }
 
 static void
@@ -227,18 +162,6 @@ test_bad_cookie (void)
   g_assert_error (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED);
 }
 
-static void
-remove_user (void)
-{
-  g_autofree char *out = NULL;
-  g_autofree char *id = NULL;
-
-  if (user == NULL)
-    return;
-  id = g_strdup (user);
-  mcr_testbed_meshctrl (&out, "RemoveUser", "--userid", id, NULL);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -251,7 +174,8 @@ main (int argc, char **argv)
   g_test_add_func ("/twofa/right-code-then-cookie", test_right_code_then_cookie);
   g_test_add_func ("/twofa/bad-cookie", test_bad_cookie);
   status = g_test_run ();
-  remove_user ();
+  if (user != NULL)
+    test_remove_user (user);
   g_free (user);
   g_free (password);
   g_free (secret);
