@@ -63,7 +63,7 @@ mcr_rate_graph_map (GtkWidget *widget)
 
   GTK_WIDGET_CLASS (mcr_rate_graph_parent_class)->map (widget);
   if (self->tick_id == 0)
-    self->tick_id = g_timeout_add_seconds (1, tick, self);
+    self->tick_id = g_timeout_add (1000, tick, self);
 }
 
 static void
@@ -144,7 +144,7 @@ mcr_rate_graph_measure (GtkWidget      *widget,
                         int            *natural_baseline)
 {
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
-    *minimum = *natural = 72;
+    *minimum = *natural = 96;
   else
     *minimum = *natural = 28;
 }

@@ -832,7 +832,6 @@ on_dialog_add (McrMapDialog *dialog,
     }
   gtk_window_destroy (GTK_WINDOW (dialog));
   show_page (self, "maps");
-  mcr_maps_page_select_map (self->maps_page, map);
   if (reused)
     mcr_window_show_message (self, _("An identical map exists already: it was kept."), FALSE);
 }
