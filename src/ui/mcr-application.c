@@ -59,15 +59,17 @@ mcr_application_activate (GApplication *app)
   if (!self->options_applied && self->options != NULL)
     {
       self->options_applied = TRUE;
-      mcr_window_apply_options (window, self->options);
       if (self->options->tray)
         {
           /* -tray: run without showing the window; activating the
            * application again (launching it a second time) shows it. */
           g_application_hold (app);
           self->held = TRUE;
-          return;
         }
+      else
+        gtk_window_present (GTK_WINDOW (window));
+      mcr_window_apply_options (window, self->options);
+      return;
     }
   if (self->held)
     {
