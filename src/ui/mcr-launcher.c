@@ -96,31 +96,62 @@ lookup_in_path (const char *program,
   return path != NULL;
 }
 
-/* Inside Flatpak the programs we want live on the host. The program name is
- * passed as a positional parameter, never interpolated into the script. */
-static gboolean
-lookup_on_host (const char *program)
+/* Inside Flatpak the programs we want live on the host: one round trip asks
+ * for all of @programs at once. The names are passed as positional
+ * parameters, never interpolated into the script. */
+static void
+lookup_on_host (const char *const *programs,
+                GHashTable        *found)
 {
-  const char *argv[] = { "flatpak-spawn", "--host", "sh", "-c", "command -v -- \"$1\"",
-                         "sh", program, NULL };
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autofree char *out = NULL;
   int status = 0;
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL,
-                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                     NULL, NULL, NULL, NULL, &status, NULL))
-    return FALSE;
-  return g_spawn_check_wait_status (status, NULL);
+  g_strv_builder_add_many (builder, "flatpak-spawn", "--host", "sh", "-c",
+                           "for p in \"$@\"; do command -v -- \"$p\" >/dev/null 2>&1 "
+                           "&& printf '%s\\n' \"$p\"; done; exit 0",
+                           "sh", NULL);
+  g_strv_builder_addv (builder, (const char **) programs);
+  argv = g_strv_builder_end (builder);
+  if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, &out, NULL, &status, NULL)
+      || !g_spawn_check_wait_status (status, NULL))
+    return;
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (*lines[i] != '\0' && g_strv_contains (programs, lines[i]))
+      g_hash_table_add (found, g_strdup (lines[i]));
+}
+
+/* Which of @programs can be run. */
+static GHashTable *
+mcr_launcher_find_programs (McrLauncher       *self,
+                            const char *const *programs)
+{
+  GHashTable *found = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  if (self->lookup == NULL && self->flatpak)
+    {
+      lookup_on_host (programs, found);
+      return found;
+    }
+  for (guint i = 0; programs[i] != NULL; i++)
+    if (self->lookup != NULL ? self->lookup (programs[i], self->lookup_data)
+                             : lookup_in_path (programs[i], NULL))
+      g_hash_table_add (found, g_strdup (programs[i]));
+  return found;
 }
 
 static gboolean
 mcr_launcher_has_program (McrLauncher *self,
                           const char  *program)
 {
-  if (self->lookup != NULL)
-    return self->lookup (program, self->lookup_data);
-  if (self->flatpak)
-    return lookup_on_host (program);
-  return lookup_in_path (program, NULL);
+  const char *programs[] = { program, NULL };
+  g_autoptr(GHashTable) found = mcr_launcher_find_programs (self, programs);
+
+  return g_hash_table_contains (found, program);
 }
 
 static gboolean
@@ -153,12 +184,21 @@ mcr_launcher_find_helper (McrLauncher     *self,
                           const McrHelper *helpers,
                           gsize            n_helpers)
 {
+  g_autoptr(GPtrArray) programs = g_ptr_array_new ();
+  g_autoptr(GHashTable) found = NULL;
+
+  for (gsize i = 0; i < n_helpers; i++)
+    if (!g_ptr_array_find_with_equal_func (programs, helpers[i].program, g_str_equal, NULL))
+      g_ptr_array_add (programs, (gpointer) helpers[i].program);
+  g_ptr_array_add (programs, NULL);
+  found = mcr_launcher_find_programs (self, (const char *const *) programs->pdata);
+
   for (guint pass = 0; pass < 3; pass++)
     for (gsize i = 0; i < n_helpers; i++)
       {
         const McrHelper *h = &helpers[i];
 
-        if (helper_in_pass (self, h, pass) && mcr_launcher_has_program (self, h->program))
+        if (helper_in_pass (self, h, pass) && g_hash_table_contains (found, h->program))
           return h;
       }
   return NULL;
@@ -179,7 +219,8 @@ mcr_launcher_install_command (McrLauncher *self,
                               const char  *arch)
 {
   if (self->flatpak)
-    return g_strdup_printf ("install %s on your system", debian);
+    /* Translators: inside Flatpak; %s is a list of Debian package names */
+    return g_strdup_printf (_("install %s on your system"), debian);
   if (mcr_launcher_is_distro (self, "fedora") || mcr_launcher_is_distro (self, "rhel"))
     return g_strdup_printf ("sudo dnf install %s", fedora);
   if (mcr_launcher_is_distro (self, "arch"))
@@ -327,12 +368,21 @@ plan_sftp (McrLauncher            *self,
            const McrLaunchRequest *request,
            GError                **error)
 {
-  const McrHelper *fm = mcr_launcher_find_helper (self, file_managers, G_N_ELEMENTS (file_managers));
+  const McrHelper *fm;
   g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *user = g_uri_escape_string (request_user (request), NULL, FALSE);
   g_autofree char *host = host_for_uri (request_address (request));
   McrLaunchPlan *plan;
 
+  /* Inside Flatpak the OpenURI portal hands the address to the host's
+   * handler for sftp://, which is the file manager the user chose. */
+  if (self->flatpak)
+    {
+      plan = g_new0 (McrLaunchPlan, 1);
+      plan->uri = g_strdup_printf ("sftp://%s@%s:%u/", user, host, request->port);
+      return plan;
+    }
+  fm = mcr_launcher_find_helper (self, file_managers, G_N_ELEMENTS (file_managers));
   if (fm == NULL)
     {
       mcr_launcher_set_not_installed (self, error, _("A file manager that opens sftp:// addresses"),

@@ -34,8 +34,10 @@ typedef struct
   const char *user;             /* SSH/SFTP login name; NULL: the local user name */
 } McrLaunchRequest;
 
-/* Either a URI for the default handler, or a program with its arguments
- * (already wrapped in "flatpak-spawn --host" inside Flatpak). */
+/* Either a URI for the desktop's handler (http, https; sftp too inside
+ * Flatpak, where the OpenURI portal passes it to the host), or a program
+ * with its arguments (inside Flatpak a host program, already wrapped in
+ * "flatpak-spawn --host"). */
 typedef struct
 {
   char  *uri;
@@ -53,7 +55,8 @@ G_DECLARE_FINAL_TYPE (McrLauncher, mcr_launcher, MCR, LAUNCHER, GObject)
 GQuark         mcr_launcher_error_quark  (void);
 McrLauncher   *mcr_launcher_new          (void);
 
-/* For tests and special setups: */
+/* For tests and special setups. Inside Flatpak (the default when
+ * /.flatpak-info exists), programs are looked up and run on the host. */
 void           mcr_launcher_set_flatpak  (McrLauncher            *self,
                                           gboolean                flatpak);
 gboolean       mcr_launcher_get_flatpak  (McrLauncher            *self);
