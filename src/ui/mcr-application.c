@@ -1,6 +1,12 @@
 /* mcr-application.c: the GtkApplication, one instance per user session
  *
  * SPDX-License-Identifier: Apache-2.0
+ *
+ * Closing the window while maps are active does not stop them: the window
+ * is hidden instead of destroyed (GtkApplication holds the application for
+ * each of its windows, hidden or not), and a notification says so, with
+ * Show Window and Quit. Launching the application again, or app.show-window,
+ * shows it. With no active map, closing the window quits as usual.
  */
 #define G_LOG_DOMAIN "mcr-application"
 
@@ -11,6 +17,7 @@
 #include "mcr-application.h"
 #include "mcr-custom-apps-dialog.h"
 #include "mcr-debug-log.h"
+#include "mcr-notifier.h"
 #include "mcr-settings-dialog.h"
 #include "mcr-window.h"
 
@@ -21,8 +28,10 @@ struct _McrApplication
   McrOptions    *options;
   McrDebugLog   *debug_log;
   GtkCssProvider *css;
+  McrNotifier   *notifier;
   gboolean       options_applied;
-  gboolean       held;
+  gboolean       held;          /* -tray: held until the window shows */
+  gboolean       quitting;      /* app.quit: closing the window must not hide it */
 };
 
 G_DEFINE_FINAL_TYPE (McrApplication, mcr_application, GTK_TYPE_APPLICATION)
@@ -36,16 +45,62 @@ get_window (McrApplication *self)
   return NULL;
 }
 
+/* Runs after the window's own handler (which saves its size). */
+static gboolean
+on_close_request (McrWindow      *window,
+                  McrApplication *self)
+{
+  guint n = mcr_session_get_n_active_maps (mcr_window_get_session (window));
+
+  if (self->quitting || n == 0)
+    return FALSE;
+  g_debug ("the window closed with %u active maps: running on in the background", n);
+  gtk_widget_set_visible (GTK_WIDGET (window), FALSE);
+  mcr_notifier_show_background (self->notifier, n);
+  return TRUE;
+}
+
+static void
+on_window_visible (McrWindow      *window,
+                   GParamSpec     *pspec,
+                   McrApplication *self)
+{
+  if (!gtk_widget_get_visible (GTK_WIDGET (window)))
+    return;
+  /* Shown, whichever way (launched again, a notification, a login that
+   * needs the user): the -tray hold and the background notice are over. */
+  if (self->held)
+    {
+      g_application_release (G_APPLICATION (self));
+      self->held = FALSE;
+    }
+  if (self->notifier != NULL)
+    mcr_notifier_withdraw_background (self->notifier);
+}
+
+static void
+on_window_destroy (McrWindow      *window,
+                   McrApplication *self)
+{
+  g_clear_object (&self->notifier);
+}
+
 static McrWindow *
 ensure_window (McrApplication *self)
 {
   McrWindow *window = get_window (self);
+  McrSession *session;
 
   if (window == NULL)
     {
       window = mcr_window_new (self);
-      g_signal_connect_swapped (mcr_window_get_session (window), "auto-exit",
-                                G_CALLBACK (g_application_quit), self);
+      session = mcr_window_get_session (window);
+      g_signal_connect_swapped (session, "auto-exit", G_CALLBACK (g_application_quit), self);
+      g_clear_object (&self->notifier);
+      self->notifier = mcr_notifier_new (G_APPLICATION (self), session);
+      g_signal_connect_after (window, "close-request", G_CALLBACK (on_close_request), self);
+      g_signal_connect (window, "notify::visible", G_CALLBACK (on_window_visible), self);
+      g_signal_connect (window, "destroy", G_CALLBACK (on_window_destroy), self);
     }
   return window;
 }
@@ -70,11 +125,6 @@ mcr_application_activate (GApplication *app)
         gtk_window_present (GTK_WINDOW (window));
       mcr_window_apply_options (window, self->options);
       return;
-    }
-  if (self->held)
-    {
-      g_application_release (app);
-      self->held = FALSE;
     }
   gtk_window_present (GTK_WINDOW (window));
 }
@@ -102,9 +152,20 @@ quit_action (GSimpleAction *action,
   McrApplication *self = user_data;
   McrWindow *window = get_window (self);
 
+  self->quitting = TRUE;
   if (window != NULL)
     gtk_window_close (GTK_WINDOW (window));
   g_application_quit (G_APPLICATION (self));
+}
+
+static void
+show_window_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  McrApplication *self = user_data;
+
+  gtk_window_present (GTK_WINDOW (ensure_window (self)));
 }
 
 static void
@@ -159,6 +220,7 @@ debug_log_action (GSimpleAction *action,
 
 static const GActionEntry app_actions[] = {
   { "quit", quit_action },
+  { "show-window", show_window_action },
   { "about", about_action },
   { "settings", settings_action },
   { "custom-apps", custom_apps_action },
@@ -213,6 +275,8 @@ mcr_application_shutdown (GApplication *app)
   McrWindow *window;
 
   /* Stop every map before the process goes. */
+  if (self->notifier != NULL)
+    mcr_notifier_withdraw_background (self->notifier);
   while ((window = get_window (self)) != NULL)
     gtk_window_destroy (GTK_WINDOW (window));
   mcr_debug_log_close (self->debug_log);
@@ -225,6 +289,7 @@ mcr_application_finalize (GObject *object)
   McrApplication *self = MCR_APPLICATION (object);
 
   g_clear_pointer (&self->options, mcr_options_free);
+  g_clear_object (&self->notifier);
   g_clear_object (&self->debug_log);
   g_clear_object (&self->css);
   G_OBJECT_CLASS (mcr_application_parent_class)->finalize (object);
@@ -296,14 +361,16 @@ mcr_application_run (McrOptions *options,
       && g_application_register (G_APPLICATION (app), NULL, NULL)
       && g_application_get_is_remote (G_APPLICATION (app)))
     {
-      g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autoptr(GPtrArray) args = g_ptr_array_new ();
 
+      /* GApplication sends them on (as "open") and returns. */
+      g_ptr_array_add (args, argv[0]);
       for (guint i = 0; options->files != NULL && i < options->files->len; i++)
-        g_ptr_array_add (files, g_file_new_for_commandline_arg (g_ptr_array_index (options->files, i)));
+        g_ptr_array_add (args, g_ptr_array_index (options->files, i));
       for (guint i = 0; options->urls != NULL && i < options->urls->len; i++)
-        g_ptr_array_add (files, g_file_new_for_uri (g_ptr_array_index (options->urls, i)));
-      g_application_open (G_APPLICATION (app), (GFile **) files->pdata, files->len, "");
-      return 0;
+        g_ptr_array_add (args, g_ptr_array_index (options->urls, i));
+      g_ptr_array_add (args, NULL);
+      return g_application_run (G_APPLICATION (app), args->len - 1, (char **) args->pdata);
     }
 
   /* Our arguments were parsed already; GApplication must not see them. */

@@ -72,6 +72,18 @@ map_device_name (McrPortMap *map)
 }
 
 char *
+mcr_map_describe_title (McrPortMap *map)
+{
+  const McrMapSpec *spec = mcr_port_map_get_spec (map);
+  g_autofree char *app = mcr_map_describe_app (spec);
+
+  if (spec->name != NULL && *spec->name != '\0')
+    /* Translators: map title: "PC1 — Web admin (HTTP)" */
+    return g_strdup_printf (_("%s — %s (%s)"), map_device_name (map), spec->name, app);
+  return g_strdup_printf (_("%s (%s)"), map_device_name (map), app);
+}
+
+char *
 mcr_map_describe_route (McrPortMap *map)
 {
   const McrMapSpec *spec = mcr_port_map_get_spec (map);
@@ -138,8 +150,7 @@ mcr_map_row_update (McrMapRow *self)
   const McrMapSpec *spec = mcr_port_map_get_spec (map);
   McrPortMapState state = mcr_port_map_get_state (map);
   guint n = mcr_port_map_get_n_connections (map);
-  g_autofree char *app = mcr_map_describe_app (spec);
-  g_autofree char *title = NULL;
+  g_autofree char *title = mcr_map_describe_title (map);
   g_autofree char *route = NULL;
   g_autofree char *sent = g_format_size (mcr_port_map_get_bytes_sent (map));
   g_autofree char *received = g_format_size (mcr_port_map_get_bytes_received (map));
@@ -149,11 +160,6 @@ mcr_map_row_update (McrMapRow *self)
   g_autofree char *accessible = NULL;
   const char *last_failure = mcr_port_map_get_last_failure (map);
 
-  if (spec->name != NULL && *spec->name != '\0')
-    /* Translators: map title: "PC1 — Web admin (HTTP)" */
-    title = g_strdup_printf (_("%s — %s (%s)"), map_device_name (map), spec->name, app);
-  else
-    title = g_strdup_printf (_("%s (%s)"), map_device_name (map), app);
   gtk_label_set_text (self->title_label, title);
 
   route = mcr_map_describe_route (map);

@@ -20,6 +20,8 @@ void        mcr_map_row_set_map (McrMapRow  *self,
 McrPortMap *mcr_map_row_get_map (McrMapRow  *self);
 /* "HTTP", "RDP", a custom app's name, or "TCP"/"UDP" when there is no app. */
 char       *mcr_map_describe_app (const McrMapSpec *spec);
+/* "PC1 (HTTP)", or "PC1 — Web admin (HTTP)" when the map has a name. */
+char       *mcr_map_describe_title (McrPortMap *map);
 /* "127.0.0.1:8080 → PC1:80" or "… → 192.168.1.1:80 via PC1". */
 char       *mcr_map_describe_route (McrPortMap *map);
 

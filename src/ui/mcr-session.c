@@ -35,6 +35,7 @@ enum
 {
   SIGNAL_LAUNCH_FAILED,
   SIGNAL_AUTO_EXIT,
+  SIGNAL_MAP_FAILED,
   N_SIGNALS
 };
 
@@ -60,10 +61,20 @@ on_connections_changed (McrPortMap *map,
 }
 
 static void
+on_map_state (McrPortMap *map,
+              GParamSpec *pspec,
+              McrSession *self)
+{
+  if (mcr_port_map_get_state (map) == MCR_PORT_MAP_STATE_ERROR)
+    g_signal_emit (self, signals[SIGNAL_MAP_FAILED], 0, map);
+}
+
+static void
 stop_map (McrSession *self,
           McrPortMap *map)
 {
   g_signal_handlers_disconnect_by_func (map, on_connections_changed, self);
+  g_signal_handlers_disconnect_by_func (map, on_map_state, self);
   mcr_port_map_stop (map);
 }
 
@@ -141,6 +152,9 @@ mcr_session_class_init (McrSessionClass *klass)
   signals[SIGNAL_AUTO_EXIT] =
     g_signal_new ("auto-exit", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_MAP_FAILED] =
+    g_signal_new ("map-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, MCR_TYPE_PORT_MAP);
 }
 
 static void
@@ -187,6 +201,25 @@ mcr_session_get_maps (McrSession *self)
 {
   g_return_val_if_fail (MCR_IS_SESSION (self), NULL);
   return G_LIST_MODEL (self->maps);
+}
+
+guint
+mcr_session_get_n_active_maps (McrSession *self)
+{
+  guint n, active = 0;
+
+  g_return_val_if_fail (MCR_IS_SESSION (self), 0);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->maps));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(McrPortMap) map = g_list_model_get_item (G_LIST_MODEL (self->maps), i);
+      McrPortMapState state = mcr_port_map_get_state (map);
+
+      if (state != MCR_PORT_MAP_STATE_ERROR && state != MCR_PORT_MAP_STATE_STOPPED)
+        active++;
+    }
+  return active;
 }
 
 McrLauncher *
@@ -276,9 +309,13 @@ mcr_session_add_map (McrSession       *self,
 
   map = mcr_port_map_new (self->server, spec);
   if (!mcr_port_map_start (map, mcr_session_get_all_interfaces (self), error))
-    return NULL;
+    {
+      g_signal_emit (self, signals[SIGNAL_MAP_FAILED], 0, map);
+      return NULL;
+    }
   if (spec->auto_exit)
     g_signal_connect (map, "notify::n-connections", G_CALLBACK (on_connections_changed), self);
+  g_signal_connect (map, "notify::state", G_CALLBACK (on_map_state), self);
   g_list_store_append (self->maps, map);
 
   if (spec->launch)

@@ -18,13 +18,18 @@ G_DECLARE_FINAL_TYPE (McrSession, mcr_session, MCR, SESSION, GObject)
 /* Properties: "server" (McrServer, or NULL), "maps" (GListModel of McrPortMap).
  * Signals: "launch-failed" (const char *message) when an app could not be
  * opened after the call returned; "auto-exit" when the last connection of a
- * map created with auto_exit closed. */
+ * map created with auto_exit closed; "map-failed" (McrPortMap *map) when a
+ * map could not start (it is not in "maps" then) or a running one turned to
+ * MCR_PORT_MAP_STATE_ERROR; its "error-message" says why. */
 McrSession  *mcr_session_new                (GSettings        *settings);
 McrServer   *mcr_session_get_server         (McrSession       *self);
 /* Stops and drops every map of the previous server. */
 void         mcr_session_set_server         (McrSession       *self,
                                              McrServer        *server);
 GListModel  *mcr_session_get_maps           (McrSession       *self);
+/* Maps that are starting, listening or waiting for their device: what
+ * stops working if the application quits. */
+guint        mcr_session_get_n_active_maps  (McrSession       *self);
 McrLauncher *mcr_session_get_launcher       (McrSession       *self);
 /* -all: bind new maps to all interfaces whatever the setting says. */
 void         mcr_session_set_force_all_interfaces (McrSession *self,

@@ -178,6 +178,15 @@ update_actions (McrWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", logged_in);
 }
 
+/* A hidden window (-tray, or running on in the background) that needs the
+ * user shows itself. */
+static void
+present_if_hidden (McrWindow *self)
+{
+  if (!gtk_widget_get_visible (GTK_WIDGET (self)))
+    gtk_window_present (GTK_WINDOW (self));
+}
+
 /* ---- settings helpers ---------------------------------------------------- */
 
 static void
@@ -460,6 +469,7 @@ on_server_state (McrServer  *server,
       break;
     case MCR_SERVER_STATE_FAILED:
     case MCR_SERVER_STATE_DISCONNECTED:
+      present_if_hidden (self);
       reason = g_strdup_printf (_("The connection to the server was lost: %s. Your maps were "
                                   "stopped."),
                                 error != NULL ? error->message : _("the server closed it"));
@@ -516,6 +526,7 @@ login_failed (McrWindow    *self,
   if (g_error_matches (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_CANCELLED)
       || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  present_if_hidden (self);
 
   if (g_error_matches (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED)
       || g_error_matches (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_BAD_TOKEN))
