@@ -22,9 +22,15 @@ tb=$build/testbed
 stop () { bash "$root/build-aux/testbed.sh" stop "$tb" || true; }
 trap stop EXIT
 trap 'exit 130' INT TERM
-bash build-aux/testbed.sh start "$tb"
+bash build-aux/testbed.sh start "$tb" $$
 export MCR_TESTBED_ENV=$tb/testbed.env
 
 # A private X server and session bus for the ui suite.
+status=0
 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- \
-  meson test -C "$build" --print-errorlogs --num-processes 2 "$@"
+  meson test -C "$build" --print-errorlogs --num-processes 2 "$@" | tee "$build/test-output.txt" \
+  || status=$?
+count () { sed -n "s/^$1: *\([0-9]*\).*/\1/p" "$build/test-output.txt" | tail -1 | grep . || echo 0; }
+ok=$(count Ok) failed=$(( $(count Fail) + $(count Timeout) + $(count 'Unexpected Pass') ))
+echo "meson: ${ok:-0} passed, ${failed:-0} failed, $(count Skipped) skipped"  # pipefail: meson's status
+exit "$status"

@@ -4,7 +4,8 @@
 # A real MeshCentral server and a real mesh agent on loopback (see TESTBED.md).
 #
 #   testbed.sh install            install meshcentral@1.1.55 into the cache
-#   testbed.sh start DIR          bring a testbed up in DIR, write DIR/testbed.env
+#   testbed.sh start DIR [PID]    bring a testbed up in DIR, write DIR/testbed.env;
+#                                 with PID, stop it by itself when process PID ends
 #   testbed.sh stop DIR           stop everything started in DIR
 #   testbed.sh agent-stop DIR     stop the agent only
 #   testbed.sh agent-start DIR    start the agent again and wait until it is online
@@ -171,12 +172,19 @@ cmd_stop () {
 
 case "${1:-}" in
   install) install_mc ;;
-  start) [ $# -eq 2 ] || { echo "usage: $0 start DIR" >&2; exit 2; }
-         ok=0; trap '[ $ok = 1 ] || cmd_stop "$2"' EXIT; cmd_start "$2"; ok=1 ;;
+  start) [ $# -ge 2 ] && [ $# -le 3 ] || { echo "usage: $0 start DIR [OWNER_PID]" >&2; exit 2; }
+         ok=0; trap '[ $ok = 1 ] || cmd_stop "$2"' EXIT; cmd_start "$2"; ok=1
+         if [ -n "${3:-}" ]; then
+           # A watchdog: even a test program killed with SIGKILL leaves nothing behind.
+           dir=$(cd "$2" && pwd)
+           (setsid bash -c 'while kill -0 "$1" 2>/dev/null && [ -f "$2/server.pid" ]; do sleep 1; done
+                            exec "$3" stop "$2"' watchdog "$3" "$dir" "$(readlink -f "$0")" \
+              </dev/null >/dev/null 2>&1 &)
+         fi ;;
   stop) cmd_stop "$2" ;;
   agent-stop) stop_pidfile "$2/agent.pid"; wait_for 30 "the agent to go offline" agent_offline "$2" ;;
   agent-start) start_agent "$2"; wait_for 60 "the agent to come online" agent_online "$2" ;;
   server-restart) stop_pidfile "$2/server.pid"; start_server "$2" ;;
   meshctrl) d=$2; shift 2; meshctrl "$d" "$@" ;;
-  *) sed -n '4,17p' "$0" >&2; exit 2 ;;
+  *) sed -n '4,18p' "$0" >&2; exit 2 ;;
 esac

@@ -17,9 +17,11 @@ main (int   argc,
 {
   g_autoptr(McrOptions) options = NULL;
   g_autoptr(GError) error = NULL;
+  /* For running uninstalled (the tests): where the .mo files are instead. */
+  const char *localedir = g_getenv ("MCR_LOCALEDIR");
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -9,6 +9,9 @@
 #include <glib/gi18n.h>
 
 #include "mcr-application.h"
+#include "mcr-custom-apps-dialog.h"
+#include "mcr-debug-log.h"
+#include "mcr-settings-dialog.h"
 #include "mcr-window.h"
 
 struct _McrApplication
@@ -16,18 +19,204 @@ struct _McrApplication
   GtkApplication parent_instance;
 
   McrOptions    *options;
+  McrDebugLog   *debug_log;
+  GtkCssProvider *css;
+  gboolean       options_applied;
+  gboolean       held;
 };
 
 G_DEFINE_FINAL_TYPE (McrApplication, mcr_application, GTK_TYPE_APPLICATION)
 
+static McrWindow *
+get_window (McrApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (MCR_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+static McrWindow *
+ensure_window (McrApplication *self)
+{
+  McrWindow *window = get_window (self);
+
+  if (window == NULL)
+    {
+      window = mcr_window_new (self);
+      g_signal_connect_swapped (mcr_window_get_session (window), "auto-exit",
+                                G_CALLBACK (g_application_quit), self);
+    }
+  return window;
+}
+
 static void
 mcr_application_activate (GApplication *app)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  McrApplication *self = MCR_APPLICATION (app);
+  McrWindow *window = ensure_window (self);
 
-  if (window == NULL)
-    window = GTK_WINDOW (mcr_window_new (MCR_APPLICATION (app)));
-  gtk_window_present (window);
+  if (!self->options_applied && self->options != NULL)
+    {
+      self->options_applied = TRUE;
+      if (self->options->tray)
+        {
+          /* -tray: run without showing the window; activating the
+           * application again (launching it a second time) shows it. */
+          g_application_hold (app);
+          self->held = TRUE;
+        }
+      else
+        gtk_window_present (GTK_WINDOW (window));
+      mcr_window_apply_options (window, self->options);
+      return;
+    }
+  if (self->held)
+    {
+      g_application_release (app);
+      self->held = FALSE;
+    }
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+mcr_application_open (GApplication  *app,
+                      GFile        **files,
+                      int            n_files,
+                      const char    *hint)
+{
+  McrApplication *self = MCR_APPLICATION (app);
+  McrWindow *window;
+
+  mcr_application_activate (app);
+  window = ensure_window (self);
+  for (int i = 0; i < n_files; i++)
+    mcr_window_open (window, files[i]);
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  McrApplication *self = user_data;
+  McrWindow *window = get_window (self);
+
+  if (window != NULL)
+    gtk_window_close (GTK_WINDOW (window));
+  g_application_quit (G_APPLICATION (self));
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  McrApplication *self = user_data;
+  const char *authors[] = { "MeshCentral Router for Linux contributors", NULL };
+
+  gtk_show_about_dialog (GTK_WINDOW (get_window (self)),
+                         "program-name", _("MeshCentral Router"),
+                         "logo-icon-name", APP_ID,
+                         "version", PACKAGE_VERSION,
+                         "comments", _("Reach services on remote computers through a MeshCentral server"),
+                         "website", "https://meshcentral.com",
+                         "license-type", GTK_LICENSE_APACHE_2_0,
+                         "authors", authors,
+                         "translator-credits", _("translator-credits"),
+                         NULL);
+}
+
+static void
+settings_action (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  McrApplication *self = user_data;
+
+  gtk_window_present (GTK_WINDOW (mcr_settings_dialog_new (GTK_WINDOW (get_window (self)))));
+}
+
+static void
+custom_apps_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  McrApplication *self = user_data;
+
+  gtk_window_present (GTK_WINDOW (mcr_custom_apps_dialog_new (GTK_WINDOW (get_window (self)))));
+}
+
+static void
+debug_log_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  McrApplication *self = user_data;
+
+  mcr_debug_log_present (self->debug_log, GTK_WINDOW (get_window (self)));
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", quit_action },
+  { "about", about_action },
+  { "settings", settings_action },
+  { "custom-apps", custom_apps_action },
+  { "debug-log", debug_log_action },
+};
+
+static void
+mcr_application_startup (GApplication *app)
+{
+  McrApplication *self = MCR_APPLICATION (app);
+  static const struct
+  {
+    const char *action;
+    const char *accels[3];
+  } accels[] = {
+    { "app.quit", { "<Primary>q", NULL } },
+    { "app.settings", { "<Primary>comma", NULL } },
+    { "win.show-help-overlay", { "<Primary>question", NULL } },
+    { "win.add-map", { "<Primary>n", NULL } },
+    { "win.add-relay-map", { "<Primary><Shift>n", NULL } },
+    { "win.open-mappings", { "<Primary>o", NULL } },
+    { "win.save-mappings", { "<Primary>s", NULL } },
+    { "win.show-devices", { "<Alt>1", NULL } },
+    { "win.show-maps", { "<Alt>2", NULL } },
+    { "win.search", { "<Primary>f", NULL } },
+  };
+
+  G_APPLICATION_CLASS (mcr_application_parent_class)->startup (app);
+
+  /* GtkApplication does not pick up style.css by itself here (GTK 4.8 with
+   * our resource registered by a constructor), so load it explicitly. */
+  if (self->css == NULL)
+    {
+      self->css = gtk_css_provider_new ();
+      gtk_css_provider_load_from_resource (self->css, "/org/meshcentral/Router/style.css");
+      gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                                  GTK_STYLE_PROVIDER (self->css),
+                                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+    }
+  gtk_window_set_default_icon_name (APP_ID);
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
+                                   self);
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action,
+                                           accels[i].accels);
+}
+
+static void
+mcr_application_shutdown (GApplication *app)
+{
+  McrApplication *self = MCR_APPLICATION (app);
+  McrWindow *window;
+
+  /* Stop every map before the process goes. */
+  while ((window = get_window (self)) != NULL)
+    gtk_window_destroy (GTK_WINDOW (window));
+  mcr_debug_log_close (self->debug_log);
+  G_APPLICATION_CLASS (mcr_application_parent_class)->shutdown (app);
 }
 
 static void
@@ -36,19 +225,52 @@ mcr_application_finalize (GObject *object)
   McrApplication *self = MCR_APPLICATION (object);
 
   g_clear_pointer (&self->options, mcr_options_free);
+  g_clear_object (&self->debug_log);
+  g_clear_object (&self->css);
   G_OBJECT_CLASS (mcr_application_parent_class)->finalize (object);
 }
 
 static void
 mcr_application_class_init (McrApplicationClass *klass)
 {
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
   G_OBJECT_CLASS (klass)->finalize = mcr_application_finalize;
-  G_APPLICATION_CLASS (klass)->activate = mcr_application_activate;
+  app_class->activate = mcr_application_activate;
+  app_class->open = mcr_application_open;
+  app_class->startup = mcr_application_startup;
+  app_class->shutdown = mcr_application_shutdown;
 }
 
 static void
 mcr_application_init (McrApplication *self)
 {
+  self->debug_log = mcr_debug_log_get_default ();
+}
+
+McrApplication *
+mcr_application_new (McrOptions *options)
+{
+  McrApplication *self;
+  GApplicationFlags flags = G_APPLICATION_HANDLES_OPEN;
+
+  /* A login asked for on the command line gets a process of its own, as
+   * with the Windows router; plain launches and opened files go to the
+   * running instance. A hidden (-tray) instance stays unique, so that
+   * launching the application again shows it. */
+  if (options != NULL && !options->tray
+      && (options->host != NULL || options->user != NULL
+          || (options->maps != NULL && options->maps->len > 0)))
+    flags |= G_APPLICATION_NON_UNIQUE;
+
+  self = g_object_new (MCR_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", flags,
+                       NULL);
+  self->options = options;
+  if (options != NULL)
+    mcr_debug_log_set_recording (self->debug_log, options->debug);
+  return self;
 }
 
 int
@@ -57,12 +279,33 @@ mcr_application_run (McrOptions *options,
                      char      **argv)
 {
   g_autoptr(McrApplication) app = NULL;
+  g_autofree char *password = NULL;
 
-  app = g_object_new (MCR_TYPE_APPLICATION,
-                      "application-id", APP_ID,
-                      "flags", G_APPLICATION_DEFAULT_FLAGS,
-                      NULL);
-  app->options = options;
+  /* The password must not reach the programs we start for maps. */
+  password = g_strdup (g_getenv ("MCROUTER_PASSWORD"));
+  if (password != NULL && options->password == NULL)
+    options->password = g_steal_pointer (&password);
+  g_unsetenv ("MCROUTER_PASSWORD");
+
+  app = mcr_application_new (options);
+
+  /* Files and links go to the instance that runs already, if any. */
+  if ((g_application_get_flags (G_APPLICATION (app)) & G_APPLICATION_NON_UNIQUE) == 0
+      && ((options->files != NULL && options->files->len > 0)
+          || (options->urls != NULL && options->urls->len > 0))
+      && g_application_register (G_APPLICATION (app), NULL, NULL)
+      && g_application_get_is_remote (G_APPLICATION (app)))
+    {
+      g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+
+      for (guint i = 0; options->files != NULL && i < options->files->len; i++)
+        g_ptr_array_add (files, g_file_new_for_commandline_arg (g_ptr_array_index (options->files, i)));
+      for (guint i = 0; options->urls != NULL && i < options->urls->len; i++)
+        g_ptr_array_add (files, g_file_new_for_uri (g_ptr_array_index (options->urls, i)));
+      g_application_open (G_APPLICATION (app), (GFile **) files->pdata, files->len, "");
+      return 0;
+    }
+
   /* Our arguments were parsed already; GApplication must not see them. */
   return g_application_run (G_APPLICATION (app), 1, argv);
 }

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mcr-testbed.h"
 
@@ -113,7 +114,8 @@ mcr_testbed_get (void)
   if (env_path == NULL || *env_path == '\0')
     {
       g_autofree char *script = testbed_script ();
-      const char *argv[] = { script, "start", NULL, NULL };
+      g_autofree char *owner = g_strdup_printf ("%d", (int) getpid ());
+      const char *argv[] = { script, "start", NULL, owner, NULL };
       int status = 0;
       g_autoptr(GError) error = NULL;
 

@@ -1,0 +1,287 @@
+/* mcr-debug-log.c: keeps the program's log messages for the Debug Log window
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * GLib may log from any thread: lines are queued under a lock and moved into
+ * the text buffer on the main context. The engine never logs secrets; this
+ * only keeps what it logs.
+ */
+#define G_LOG_DOMAIN "mcr-debug-log"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mcr-debug-log-window.h"
+#include "mcr-debug-log.h"
+
+#define MAX_LINES 5000
+
+struct _McrDebugLog
+{
+  GObject        parent_instance;
+
+  GtkTextBuffer *buffer;
+  GtkWidget     *window;
+  gboolean       recording;
+  guint          n_lines;
+};
+
+G_DEFINE_FINAL_TYPE (McrDebugLog, mcr_debug_log, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_RECORDING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static McrDebugLog *default_log;   /* main thread only */
+static GMutex pending_lock;
+static GString *pending;           /* under pending_lock */
+static guint flush_id;             /* under pending_lock */
+static gboolean record_debug;      /* atomic */
+
+static gboolean
+flush_pending (gpointer user_data)
+{
+  g_autofree char *text = NULL;
+  GtkTextIter end;
+
+  g_mutex_lock (&pending_lock);
+  flush_id = 0;
+  if (pending != NULL)
+    text = g_string_free (g_steal_pointer (&pending), FALSE);
+  g_mutex_unlock (&pending_lock);
+
+  if (text == NULL || default_log == NULL)
+    return G_SOURCE_REMOVE;
+
+  gtk_text_buffer_get_end_iter (default_log->buffer, &end);
+  gtk_text_buffer_insert (default_log->buffer, &end, text, -1);
+  for (const char *p = text; *p != '\0'; p++)
+    default_log->n_lines += *p == '\n';
+
+  if (default_log->n_lines > MAX_LINES)
+    {
+      GtkTextIter start, cut;
+
+      gtk_text_buffer_get_start_iter (default_log->buffer, &start);
+      gtk_text_buffer_get_iter_at_line (default_log->buffer, &cut,
+                                        default_log->n_lines - MAX_LINES);
+      gtk_text_buffer_delete (default_log->buffer, &start, &cut);
+      default_log->n_lines = MAX_LINES;
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static const char *
+level_name (GLogLevelFlags level)
+{
+  if (level & G_LOG_LEVEL_ERROR)
+    return "ERROR";
+  if (level & G_LOG_LEVEL_CRITICAL)
+    return "CRITICAL";
+  if (level & G_LOG_LEVEL_WARNING)
+    return "WARNING";
+  if (level & G_LOG_LEVEL_MESSAGE)
+    return "MESSAGE";
+  if (level & G_LOG_LEVEL_INFO)
+    return "INFO";
+  return "DEBUG";
+}
+
+static GLogWriterOutput
+log_writer (GLogLevelFlags   level,
+            const GLogField *fields,
+            gsize            n_fields,
+            gpointer         user_data)
+{
+  const char *domain = NULL;
+  const char *message = NULL;
+  gboolean debug = (level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO)) != 0;
+
+  if (!debug || g_atomic_int_get (&record_debug))
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+      g_autofree char *time = g_date_time_format (now, "%H:%M:%S.%f");
+
+      for (gsize i = 0; i < n_fields; i++)
+        {
+          if (g_strcmp0 (fields[i].key, "GLIB_DOMAIN") == 0)
+            domain = fields[i].value;
+          else if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
+            message = fields[i].value;
+        }
+      if (time != NULL && strlen (time) > 12)
+        time[12] = '\0'; /* milliseconds are enough */
+
+      g_mutex_lock (&pending_lock);
+      if (pending == NULL)
+        pending = g_string_new (NULL);
+      g_string_append_printf (pending, "%s %s %s: ", time != NULL ? time : "",
+                              level_name (level), domain != NULL ? domain : "-");
+      if (message != NULL)
+        {
+          gsize len = strlen (message);
+
+          while (len > 0 && message[len - 1] == '\n')
+            len--;
+          g_string_append_len (pending, message, len);
+        }
+      g_string_append_c (pending, '\n');
+      if (flush_id == 0)
+        flush_id = g_idle_add (flush_pending, NULL);
+      g_mutex_unlock (&pending_lock);
+    }
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+static void
+mcr_debug_log_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_RECORDING:
+      g_value_set_boolean (value, MCR_DEBUG_LOG (object)->recording);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mcr_debug_log_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_RECORDING:
+      mcr_debug_log_set_recording (MCR_DEBUG_LOG (object), g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mcr_debug_log_dispose (GObject *object)
+{
+  McrDebugLog *self = MCR_DEBUG_LOG (object);
+
+  if (self->window != NULL)
+    gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->window)));
+  g_clear_object (&self->buffer);
+  G_OBJECT_CLASS (mcr_debug_log_parent_class)->dispose (object);
+}
+
+static void
+mcr_debug_log_finalize (GObject *object)
+{
+  if (default_log == MCR_DEBUG_LOG (object))
+    default_log = NULL;
+  G_OBJECT_CLASS (mcr_debug_log_parent_class)->finalize (object);
+}
+
+static void
+mcr_debug_log_class_init (McrDebugLogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = mcr_debug_log_get_property;
+  object_class->set_property = mcr_debug_log_set_property;
+  object_class->dispose = mcr_debug_log_dispose;
+  object_class->finalize = mcr_debug_log_finalize;
+
+  properties[PROP_RECORDING] =
+    g_param_spec_boolean ("recording", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+mcr_debug_log_init (McrDebugLog *self)
+{
+  self->buffer = gtk_text_buffer_new (NULL);
+}
+
+McrDebugLog *
+mcr_debug_log_get_default (void)
+{
+  static gsize writer_set = 0;
+
+  if (default_log != NULL)
+    return g_object_ref (default_log);
+  default_log = g_object_new (MCR_TYPE_DEBUG_LOG, NULL);
+  if (g_once_init_enter (&writer_set))
+    {
+      g_log_set_writer_func (log_writer, NULL, NULL);
+      g_once_init_leave (&writer_set, 1);
+    }
+  return default_log;
+}
+
+void
+mcr_debug_log_set_recording (McrDebugLog *self,
+                             gboolean     recording)
+{
+  g_return_if_fail (MCR_IS_DEBUG_LOG (self));
+
+  recording = !!recording;
+  if (self->recording == recording)
+    return;
+  self->recording = recording;
+  g_atomic_int_set (&record_debug, recording);
+  if (recording)
+    g_log_set_debug_enabled (TRUE);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECORDING]);
+}
+
+gboolean
+mcr_debug_log_get_recording (McrDebugLog *self)
+{
+  g_return_val_if_fail (MCR_IS_DEBUG_LOG (self), FALSE);
+  return self->recording;
+}
+
+GtkTextBuffer *
+mcr_debug_log_get_buffer (McrDebugLog *self)
+{
+  g_return_val_if_fail (MCR_IS_DEBUG_LOG (self), NULL);
+  return self->buffer;
+}
+
+void
+mcr_debug_log_clear (McrDebugLog *self)
+{
+  g_return_if_fail (MCR_IS_DEBUG_LOG (self));
+  gtk_text_buffer_set_text (self->buffer, "", 0);
+  self->n_lines = 0;
+}
+
+void
+mcr_debug_log_present (McrDebugLog *self,
+                       GtkWindow   *parent)
+{
+  g_return_if_fail (MCR_IS_DEBUG_LOG (self));
+
+  if (self->window == NULL)
+    self->window = mcr_debug_log_window_new (self);
+  gtk_window_set_transient_for (GTK_WINDOW (self->window), parent);
+  gtk_window_present (GTK_WINDOW (self->window));
+}
+
+void
+mcr_debug_log_close (McrDebugLog *self)
+{
+  g_return_if_fail (MCR_IS_DEBUG_LOG (self));
+  if (self->window != NULL)
+    gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->window)));
+}

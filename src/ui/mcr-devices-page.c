@@ -1,0 +1,692 @@
+/* mcr-devices-page.c: the user's devices, searchable, with a context menu
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * devices → filter (search, hide offline) → sort (name, or group then name)
+ * → group headers → selection → list view. The engine's models do not tell
+ * sorters and filters when a device changes, so the page watches its devices
+ * and asks for a refilter when one of them does.
+ */
+#define G_LOG_DOMAIN "mcr-devices-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mcr-device-row.h"
+#include "mcr-device-sections.h"
+#include "mcr-devices-page.h"
+
+struct _McrDevicesPage
+{
+  GtkBox              parent_instance;
+
+  GtkSearchEntry     *search_entry;
+  GtkStack           *content_stack;
+  GtkListView        *list_view;
+  GtkLabel           *empty_title;
+  GtkLabel           *empty_description;
+  GtkImage           *empty_image;
+  GtkLabel           *count_label;
+  GMenuModel         *device_menu;
+
+  GSettings          *settings;
+  GListModel         *devices;
+  GHashTable         *watched;       /* McrDevice → notify handler id */
+  GtkCustomFilter    *filter;
+  GtkFilterListModel *filter_model;
+  GtkCustomSorter    *sorter;
+  GtkSortListModel   *sort_model;
+  McrDeviceSections  *sections;
+  GtkSingleSelection *selection;
+  GtkWidget          *popover;
+  char               *search;        /* casefolded */
+  guint               refresh_id;
+  gboolean            loading;
+  gboolean            hide_offline;
+  gboolean            by_group;
+};
+
+G_DEFINE_FINAL_TYPE (McrDevicesPage, mcr_devices_page, GTK_TYPE_BOX)
+
+enum
+{
+  PROP_0,
+  PROP_SELECTED_DEVICE,
+  N_PROPS
+};
+
+enum
+{
+  SIGNAL_DEVICE_ACTIVATED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+on_selected_changed (McrDevicesPage *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED_DEVICE]);
+}
+
+static void
+mcr_devices_page_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  McrDevicesPage *self = MCR_DEVICES_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_SELECTED_DEVICE:
+      g_value_set_object (value, mcr_devices_page_get_selected_device (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static char *
+device_string (gpointer    device,
+               const char *property)
+{
+  char *value = NULL;
+
+  g_object_get (device, property, &value, NULL);
+  return value != NULL ? value : g_strdup ("");
+}
+
+static gboolean
+contains_casefold (const char *haystack,
+                   const char *needle)
+{
+  g_autofree char *folded = g_utf8_casefold (haystack, -1);
+
+  return strstr (folded, needle) != NULL;
+}
+
+static gboolean
+filter_device (gpointer item,
+               gpointer user_data)
+{
+  McrDevicesPage *self = user_data;
+  g_autofree char *name = NULL;
+  g_autofree char *group = NULL;
+
+  if (self->hide_offline)
+    {
+      gboolean online = FALSE;
+
+      g_object_get (item, "online", &online, NULL);
+      if (!online)
+        return FALSE;
+    }
+  if (self->search == NULL)
+    return TRUE;
+  name = device_string (item, "name");
+  group = device_string (item, "group-name");
+  return contains_casefold (name, self->search) || contains_casefold (group, self->search);
+}
+
+static int
+sort_devices (gconstpointer a,
+              gconstpointer b,
+              gpointer      user_data)
+{
+  McrDevicesPage *self = user_data;
+  int result = 0;
+
+  if (self->by_group)
+    {
+      g_autofree char *ga = device_string ((gpointer) a, "group-name");
+      g_autofree char *gb = device_string ((gpointer) b, "group-name");
+
+      result = g_utf8_collate (ga, gb);
+    }
+  if (result == 0)
+    {
+      g_autofree char *na = device_string ((gpointer) a, "name");
+      g_autofree char *nb = device_string ((gpointer) b, "name");
+
+      result = g_utf8_collate (na, nb);
+    }
+  if (result == 0)
+    {
+      g_autofree char *ia = device_string ((gpointer) a, "id");
+      g_autofree char *ib = device_string ((gpointer) b, "id");
+
+      result = g_strcmp0 (ia, ib);
+    }
+  return result < 0 ? GTK_ORDERING_SMALLER : result > 0 ? GTK_ORDERING_LARGER : GTK_ORDERING_EQUAL;
+}
+
+static void
+update_state (McrDevicesPage *self)
+{
+  guint shown = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
+  guint total = self->devices != NULL ? g_list_model_get_n_items (self->devices) : 0;
+  guint online = 0;
+  g_autofree char *count = NULL;
+  g_autofree char *no_match = NULL;
+
+  for (guint i = 0; i < total; i++)
+    {
+      g_autoptr(GObject) device = g_list_model_get_item (self->devices, i);
+      gboolean is_online = FALSE;
+
+      g_object_get (device, "online", &is_online, NULL);
+      online += is_online;
+    }
+  /* Translators: "3 devices, 2 online" */
+  count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u device, %u online",
+                                        "%u devices, %u online", total),
+                           total, online);
+  gtk_label_set_text (self->count_label, total > 0 ? count : "");
+
+  if (self->loading)
+    {
+      gtk_stack_set_visible_child_name (self->content_stack, "loading");
+      return;
+    }
+  if (shown > 0)
+    {
+      gtk_stack_set_visible_child_name (self->content_stack, "list");
+      return;
+    }
+
+  if (self->search != NULL)
+    {
+      no_match = g_strdup_printf (_("No device or group matches “%s”."),
+                                  gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+      gtk_image_set_from_icon_name (self->empty_image, "system-search-symbolic");
+      gtk_label_set_text (self->empty_title, _("No Results"));
+      gtk_label_set_text (self->empty_description, no_match);
+    }
+  else if (total > 0)
+    {
+      gtk_image_set_from_icon_name (self->empty_image, "network-offline-symbolic");
+      gtk_label_set_text (self->empty_title, _("No Online Devices"));
+      gtk_label_set_text (self->empty_description,
+                          _("All your devices are offline. Show offline devices in the view options."));
+    }
+  else
+    {
+      gtk_image_set_from_icon_name (self->empty_image, "computer-symbolic");
+      gtk_label_set_text (self->empty_title, _("No Devices"));
+      gtk_label_set_text (self->empty_description,
+                          _("Your account has no devices. Install the mesh agent on a computer "
+                            "and it appears here."));
+    }
+  gtk_stack_set_visible_child_name (self->content_stack, "empty");
+}
+
+static gboolean
+refresh_now (gpointer user_data)
+{
+  McrDevicesPage *self = user_data;
+
+  self->refresh_id = 0;
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  gtk_sorter_changed (GTK_SORTER (self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
+  update_state (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_refresh (McrDevicesPage *self)
+{
+  if (self->refresh_id == 0)
+    self->refresh_id = g_idle_add_full (G_PRIORITY_DEFAULT, refresh_now, self, NULL);
+}
+
+static void
+on_device_notify (GObject        *device,
+                  GParamSpec     *pspec,
+                  McrDevicesPage *self)
+{
+  const char *name = g_param_spec_get_name (pspec);
+
+  if (g_str_equal (name, "online") || g_str_equal (name, "name")
+      || g_str_equal (name, "group-name"))
+    queue_refresh (self);
+}
+
+static void
+unwatch_all (McrDevicesPage *self)
+{
+  GHashTableIter iter;
+  gpointer device, handler;
+
+  g_hash_table_iter_init (&iter, self->watched);
+  while (g_hash_table_iter_next (&iter, &device, &handler))
+    g_signal_handler_disconnect (device, GPOINTER_TO_SIZE (handler));
+  g_hash_table_remove_all (self->watched);
+}
+
+/* Watches exactly the devices in the model; lists are short (hundreds). */
+static void
+rewatch (McrDevicesPage *self)
+{
+  g_autoptr(GHashTable) now = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  guint n = self->devices != NULL ? g_list_model_get_n_items (self->devices) : 0;
+  GHashTableIter iter;
+  gpointer device, handler;
+
+  for (guint i = 0; i < n; i++)
+    {
+      GObject *item = g_list_model_get_item (self->devices, i);
+      gulong id;
+
+      if (g_hash_table_steal_extended (self->watched, item, NULL, &handler))
+        id = GPOINTER_TO_SIZE (handler);
+      else
+        id = g_signal_connect (item, "notify", G_CALLBACK (on_device_notify), self);
+      g_hash_table_insert (now, item, GSIZE_TO_POINTER (id));
+    }
+  unwatch_all (self);
+
+  g_hash_table_iter_init (&iter, now);
+  while (g_hash_table_iter_next (&iter, &device, &handler))
+    g_hash_table_insert (self->watched, g_object_ref (device), handler);
+}
+
+static void
+on_devices_changed (GListModel     *model,
+                    guint           position,
+                    guint           removed,
+                    guint           added,
+                    McrDevicesPage *self)
+{
+  rewatch (self);
+  update_state (self);
+}
+
+static void
+on_shown_changed (GListModel     *model,
+                  guint           position,
+                  guint           removed,
+                  guint           added,
+                  McrDevicesPage *self)
+{
+  update_state (self);
+}
+
+static void
+on_search_changed (McrDevicesPage *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  g_autofree char *stripped = g_strstrip (g_strdup (text));
+
+  g_clear_pointer (&self->search, g_free);
+  if (*stripped != '\0')
+    self->search = g_utf8_casefold (stripped, -1);
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  update_state (self);
+}
+
+static void
+on_stop_search (McrDevicesPage *self)
+{
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+}
+
+static void
+on_list_activate (McrDevicesPage *self,
+                  guint           position)
+{
+  g_autoptr(GObject) item = g_list_model_get_item (G_LIST_MODEL (self->sections), position);
+
+  if (item == NULL || GTK_IS_STRING_OBJECT (item))
+    return;
+  gtk_single_selection_set_selected (self->selection, position);
+  g_signal_emit (self, signals[SIGNAL_DEVICE_ACTIVATED], 0, item);
+}
+
+static void
+on_setting_changed (GSettings      *settings,
+                    const char     *key,
+                    McrDevicesPage *self)
+{
+  g_autofree char *sort_by = g_settings_get_string (settings, "sort-by");
+
+  self->hide_offline = g_settings_get_boolean (settings, "hide-offline");
+  self->by_group = g_str_equal (sort_by, "group");
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  gtk_sorter_changed (GTK_SORTER (self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
+  mcr_device_sections_set_headers (self->sections, self->by_group);
+  update_state (self);
+}
+
+static void
+setup_row (GtkListItemFactory *factory,
+           GtkListItem        *item,
+           gpointer            user_data)
+{
+  gtk_list_item_set_child (item, mcr_device_row_new ());
+}
+
+static void
+bind_row (GtkListItemFactory *factory,
+          GtkListItem        *item,
+          McrDevicesPage     *self)
+{
+  McrDeviceRow *row = MCR_DEVICE_ROW (gtk_list_item_get_child (item));
+  GObject *object = gtk_list_item_get_item (item);
+  gboolean header = GTK_IS_STRING_OBJECT (object);
+
+  mcr_device_row_set_show_group (row, !self->by_group);
+  mcr_device_row_set_item (row, object);
+  gtk_list_item_set_selectable (item, !header);
+  gtk_list_item_set_activatable (item, !header);
+}
+
+static void
+unbind_row (GtkListItemFactory *factory,
+            GtkListItem        *item,
+            gpointer            user_data)
+{
+  mcr_device_row_set_item (MCR_DEVICE_ROW (gtk_list_item_get_child (item)), NULL);
+}
+
+static void
+popup_menu_at (McrDevicesPage *self,
+               double          x,
+               double          y)
+{
+  GdkRectangle rect = { (int) x, (int) y, 1, 1 };
+
+  if (self->popover == NULL)
+    {
+      self->popover = gtk_popover_menu_new_from_model (self->device_menu);
+      gtk_widget_set_parent (self->popover, GTK_WIDGET (self));
+      gtk_popover_set_has_arrow (GTK_POPOVER (self->popover), FALSE);
+      gtk_widget_set_halign (self->popover, GTK_ALIGN_START);
+    }
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->popover), &rect);
+  gtk_popover_popup (GTK_POPOVER (self->popover));
+}
+
+static McrDeviceRow *
+row_at (GtkWidget *widget)
+{
+  while (widget != NULL && !MCR_IS_DEVICE_ROW (widget))
+    widget = gtk_widget_get_parent (widget);
+  return widget != NULL ? MCR_DEVICE_ROW (widget) : NULL;
+}
+
+static void
+on_right_click (GtkGestureClick *gesture,
+                int              n_press,
+                double           x,
+                double           y,
+                McrDevicesPage  *self)
+{
+  GtkWidget *picked = gtk_widget_pick (GTK_WIDGET (self->list_view), x, y, GTK_PICK_DEFAULT);
+  McrDeviceRow *row = row_at (picked);
+  GObject *device = row != NULL ? mcr_device_row_get_item (row) : NULL;
+  graphene_point_t point;
+
+  if (device == NULL || GTK_IS_STRING_OBJECT (device))
+    return;
+  mcr_devices_page_select_device (self, device);
+  if (!gtk_widget_compute_point (GTK_WIDGET (self->list_view), GTK_WIDGET (self),
+                                 &GRAPHENE_POINT_INIT (x, y), &point))
+    return;
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+  popup_menu_at (self, point.x, point.y);
+}
+
+/* Menu key or Shift+F10: the menu of the selected device, below its row. */
+static void
+context_menu_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  McrDevicesPage *self = MCR_DEVICES_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+  McrDeviceRow *row = NULL;
+  graphene_rect_t bounds;
+
+  if (focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->list_view)))
+    {
+      GtkWidget *child = gtk_widget_get_first_child (focus);
+
+      row = MCR_IS_DEVICE_ROW (child) ? MCR_DEVICE_ROW (child) : row_at (focus);
+    }
+  if (row != NULL && mcr_device_row_get_item (row) != NULL
+      && !GTK_IS_STRING_OBJECT (mcr_device_row_get_item (row)))
+    mcr_devices_page_select_device (self, mcr_device_row_get_item (row));
+  if (mcr_devices_page_get_selected_device (self) == NULL)
+    return;
+  if (row != NULL && gtk_widget_compute_bounds (GTK_WIDGET (row), GTK_WIDGET (self), &bounds))
+    popup_menu_at (self, bounds.origin.x + 24, bounds.origin.y + bounds.size.height);
+  else
+    popup_menu_at (self, 24, 48);
+}
+
+static void
+focus_search_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  mcr_devices_page_focus_search (MCR_DEVICES_PAGE (widget));
+}
+
+static void
+mcr_devices_page_dispose (GObject *object)
+{
+  McrDevicesPage *self = MCR_DEVICES_PAGE (object);
+
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  mcr_devices_page_set_devices (self, NULL);
+  g_clear_pointer (&self->popover, gtk_widget_unparent);
+  if (self->sections != NULL)
+    g_signal_handlers_disconnect_by_func (self->sections, on_shown_changed, self);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_func (self->settings, on_setting_changed, self);
+  if (self->selection != NULL)
+    g_signal_handlers_disconnect_by_func (self->selection, on_selected_changed, self);
+  gtk_widget_dispose_template (GTK_WIDGET (object), MCR_TYPE_DEVICES_PAGE);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->sections);
+  g_clear_object (&self->settings);
+  G_OBJECT_CLASS (mcr_devices_page_parent_class)->dispose (object);
+}
+
+static void
+mcr_devices_page_finalize (GObject *object)
+{
+  McrDevicesPage *self = MCR_DEVICES_PAGE (object);
+
+  g_clear_pointer (&self->watched, g_hash_table_unref);
+  g_clear_pointer (&self->search, g_free);
+  G_OBJECT_CLASS (mcr_devices_page_parent_class)->finalize (object);
+}
+
+static void
+mcr_devices_page_class_init (McrDevicesPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->get_property = mcr_devices_page_get_property;
+  object_class->dispose = mcr_devices_page_dispose;
+  object_class->finalize = mcr_devices_page_finalize;
+
+  properties[PROP_SELECTED_DEVICE] =
+    g_param_spec_object ("selected-device", NULL, NULL, G_TYPE_OBJECT,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_DEVICE_ACTIVATED] =
+    g_signal_new ("device-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_OBJECT);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/meshcentral/Router/mcr-devices-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, list_view);
+  gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, empty_title);
+  gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, empty_description);
+  gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, empty_image);
+  gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, count_label);
+  gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, device_menu);
+
+  gtk_widget_class_install_action (widget_class, "devices.context-menu", NULL,
+                                   context_menu_action);
+  gtk_widget_class_install_action (widget_class, "devices.focus-search", NULL,
+                                   focus_search_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0,
+                                       "devices.context-menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK,
+                                       "devices.context-menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK,
+                                       "devices.focus-search", NULL);
+}
+
+static void
+mcr_devices_page_init (McrDevicesPage *self)
+{
+  g_autoptr(GSimpleActionGroup) group = g_simple_action_group_new ();
+  g_autoptr(GAction) hide_offline = NULL;
+  g_autoptr(GAction) sort_by = NULL;
+  GtkListItemFactory *factory;
+  GtkGesture *click;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (on_search_changed), self);
+  g_signal_connect_swapped (self->search_entry, "stop-search", G_CALLBACK (on_stop_search), self);
+  g_signal_connect_swapped (self->list_view, "activate", G_CALLBACK (on_list_activate), self);
+  self->watched = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  self->settings = g_settings_new (APP_ID);
+
+  hide_offline = g_settings_create_action (self->settings, "hide-offline");
+  sort_by = g_settings_create_action (self->settings, "sort-by");
+  g_action_map_add_action (G_ACTION_MAP (group), hide_offline);
+  g_action_map_add_action (G_ACTION_MAP (group), sort_by);
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "devices", G_ACTION_GROUP (group));
+
+  self->filter = gtk_custom_filter_new (filter_device, self, NULL);
+  self->filter_model = gtk_filter_list_model_new (NULL, GTK_FILTER (self->filter));
+  self->sorter = gtk_custom_sorter_new (sort_devices, self, NULL);
+  self->sort_model = gtk_sort_list_model_new (G_LIST_MODEL (self->filter_model),
+                                              GTK_SORTER (self->sorter));
+  self->sections = mcr_device_sections_new (G_LIST_MODEL (self->sort_model));
+  g_object_unref (self->sort_model); /* owned by the sections model now */
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->sections)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+  g_signal_connect (self->sections, "items-changed", G_CALLBACK (on_shown_changed), self);
+  g_signal_connect_swapped (self->selection, "notify::selected-item",
+                            G_CALLBACK (on_selected_changed), self);
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_row), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row), self);
+  gtk_list_view_set_factory (self->list_view, factory);
+  g_object_unref (factory);
+
+  click = gtk_gesture_click_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
+  g_signal_connect (click, "pressed", G_CALLBACK (on_right_click), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->list_view), GTK_EVENT_CONTROLLER (click));
+
+  gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self));
+  g_signal_connect (self->settings, "changed::hide-offline", G_CALLBACK (on_setting_changed), self);
+  g_signal_connect (self->settings, "changed::sort-by", G_CALLBACK (on_setting_changed), self);
+  on_setting_changed (self->settings, NULL, self);
+}
+
+GtkWidget *
+mcr_devices_page_new (void)
+{
+  return g_object_new (MCR_TYPE_DEVICES_PAGE, NULL);
+}
+
+void
+mcr_devices_page_set_devices (McrDevicesPage *self,
+                              GListModel     *devices)
+{
+  g_return_if_fail (MCR_IS_DEVICES_PAGE (self));
+
+  if (self->devices == devices)
+    return;
+  if (self->devices != NULL)
+    g_signal_handlers_disconnect_by_func (self->devices, on_devices_changed, self);
+  unwatch_all (self);
+  g_set_object (&self->devices, devices);
+  if (self->filter_model != NULL)
+    gtk_filter_list_model_set_model (self->filter_model, devices);
+  if (devices != NULL)
+    {
+      g_signal_connect (devices, "items-changed", G_CALLBACK (on_devices_changed), self);
+      rewatch (self);
+    }
+  if (self->count_label != NULL)
+    update_state (self);
+}
+
+void
+mcr_devices_page_set_loading (McrDevicesPage *self,
+                              gboolean        loading)
+{
+  g_return_if_fail (MCR_IS_DEVICES_PAGE (self));
+  self->loading = !!loading;
+  update_state (self);
+}
+
+GObject *
+mcr_devices_page_get_selected_device (McrDevicesPage *self)
+{
+  GObject *item;
+
+  g_return_val_if_fail (MCR_IS_DEVICES_PAGE (self), NULL);
+
+  item = gtk_single_selection_get_selected_item (self->selection);
+  if (item == NULL || GTK_IS_STRING_OBJECT (item))
+    return NULL;
+  return item;
+}
+
+gboolean
+mcr_devices_page_select_device (McrDevicesPage *self,
+                                GObject        *device)
+{
+  guint n;
+
+  g_return_val_if_fail (MCR_IS_DEVICES_PAGE (self), FALSE);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->sections));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (G_LIST_MODEL (self->sections), i);
+
+      if (item == device)
+        {
+          gtk_single_selection_set_selected (self->selection, i);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+GListModel *
+mcr_devices_page_get_shown_model (McrDevicesPage *self)
+{
+  g_return_val_if_fail (MCR_IS_DEVICES_PAGE (self), NULL);
+  return G_LIST_MODEL (self->sections);
+}
+
+void
+mcr_devices_page_focus_search (McrDevicesPage *self)
+{
+  g_return_if_fail (MCR_IS_DEVICES_PAGE (self));
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
