@@ -24,21 +24,40 @@ LLVMFuzzerInitialize (int    *argc,
 }
 
 static void
-check_json_glib_agrees (const uint8_t *data,
-                        size_t         size)
+check_json_glib_parses (const char *text,
+                        size_t      size)
 {
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) error = NULL;
 
-  if (!mcr_json_check ((const char *) data, size, MCR_JSON_DEFAULT_MAX_DEPTH, NULL))
-    return;
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, (const char *) data, (gssize) size, &error))
+  if (!json_parser_load_from_data (parser, text, (gssize) size, &error))
     {
       g_printerr ("json-glib refused what mcr_json_check() passed: %s\n", error->message);
       abort ();
     }
   fuzz_check (json_parser_get_root (parser) != NULL);
+}
+
+/* Both checks, and the repair changes nothing the strict check passes. */
+static void
+check_json_glib_agrees (const uint8_t *data,
+                        size_t         size)
+{
+  g_autofree char *copy = g_memdup2 (data, size);
+  gboolean strict = mcr_json_check ((const char *) data, size, MCR_JSON_DEFAULT_MAX_DEPTH, NULL);
+  gboolean repaired = mcr_json_check_and_repair (copy, size, MCR_JSON_DEFAULT_MAX_DEPTH, NULL);
+
+  fuzz_check (!strict || repaired);
+  if (strict)
+    {
+      fuzz_check (size == 0 || memcmp (copy, data, size) == 0);
+      check_json_glib_parses ((const char *) data, size);
+    }
+  if (repaired)
+    {
+      fuzz_check (mcr_json_check (copy, size, MCR_JSON_DEFAULT_MAX_DEPTH, NULL));
+      check_json_glib_parses (copy, size);
+    }
 }
 
 static void
