@@ -2,6 +2,7 @@
 #include <json-glib/json-glib.h>
 
 #include "mcr-json-check.h"
+#include "mcr-json-private.h"
 
 static const char *const good[] = {
   "{}",
@@ -165,6 +166,28 @@ test_repair_still_refuses (void)
   g_assert_error (error, MCR_JSON_ERROR, MCR_JSON_ERROR_SYNTAX);
 }
 
+/* What the control channel runs before json-glib: these two got past a
+ * bracket counter that skips double-quoted strings, and crashed json-glib
+ * (stack overflow) in McrServer. */
+static void
+test_nesting_bypasses (void)
+{
+  const char *heads[] = {
+    "{\"action\":\"x\",\"a\":[\"\\uD800\", \",",
+    "{\"action\":\"x\",\"a\":['\"', ",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (heads); i++)
+    {
+      g_autoptr(GString) s = g_string_new (heads[i]);
+
+      for (guint n = 0; n < 300000; n++)
+        g_string_append_c (s, '[');
+      g_string_append (s, "\"]}");
+      g_assert_false (mcr_json_nesting_ok (s->str, s->len, 256));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -173,6 +196,7 @@ main (int argc, char **argv)
   g_test_add_func ("/json-check/bad", test_bad);
   g_test_add_func ("/json-check/embedded-nul", test_embedded_nul);
   g_test_add_func ("/json-check/very-deep", test_very_deep);
+  g_test_add_func ("/json-check/nesting-bypasses", test_nesting_bypasses);
   g_test_add_func ("/json-check/repair", test_repair);
   g_test_add_func ("/json-check/repair-still-refuses", test_repair_still_refuses);
   return g_test_run ();
