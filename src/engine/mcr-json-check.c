@@ -279,10 +279,18 @@ check_text (const char *data,
             char       *writable,
             GError    **error)
 {
-  g_autofree char *stack = g_malloc (MAX (max_depth, 1));
-  Scan s = { data, data + length, 1, error, data, writable };
+  g_autofree char *stack = NULL;
+  Scan s = { "", NULL, 1, error, "", NULL };
   State state = WANT_VALUE;
   guint depth = 0;
+
+  /* No arithmetic on a NULL @data (found by fuzz-map-file, UBSan). */
+  if (data == NULL || length == 0)
+    return fail (&s, _("the text ends too early"));
+  s.p = s.start = data;
+  s.end = data + length;
+  s.writable = writable;
+  stack = g_malloc (MAX (max_depth, 1));
 
   if (!g_utf8_validate_len (data, length, NULL))
     {

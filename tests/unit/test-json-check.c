@@ -94,6 +94,18 @@ test_bad (void)
 }
 
 static void
+test_null_empty (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (mcr_json_check (NULL, 0, 8, &error));
+  g_assert_error (error, MCR_JSON_ERROR, MCR_JSON_ERROR_SYNTAX);
+  g_clear_error (&error);
+  g_assert_false (mcr_json_check_and_repair (NULL, 0, 8, &error));
+  g_assert_error (error, MCR_JSON_ERROR, MCR_JSON_ERROR_SYNTAX);
+}
+
+static void
 test_embedded_nul (void)
 {
   g_autoptr(GError) error = NULL;
@@ -194,6 +206,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/json-check/good", test_good);
   g_test_add_func ("/json-check/bad", test_bad);
+  g_test_add_func ("/json-check/null-empty", test_null_empty);
   g_test_add_func ("/json-check/embedded-nul", test_embedded_nul);
   g_test_add_func ("/json-check/very-deep", test_very_deep);
   g_test_add_func ("/json-check/nesting-bypasses", test_nesting_bypasses);
