@@ -14,6 +14,7 @@
 #include "mcr-map-file.h"
 
 #define NAME "fuzz.mcrouter"
+#define SAVE_ALL (MCR_MAP_FILE_SAVE_PASSWORD | MCR_MAP_FILE_SAVE_ACTIONS)
 
 int
 LLVMFuzzerInitialize (int    *argc,
@@ -63,7 +64,7 @@ check_json_glib_agrees (const uint8_t *data,
 static void
 check_round_trip (McrMapFile *mf)
 {
-  g_autoptr(GBytes) written = mcr_map_file_to_bytes (mf, MCR_MAP_FILE_SAVE_PASSWORD);
+  g_autoptr(GBytes) written = mcr_map_file_to_bytes (mf, SAVE_ALL);
   g_autoptr(GBytes) rewritten = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(McrMapFile) again = mcr_map_file_new_from_bytes (written, NAME, &error);
@@ -95,7 +96,7 @@ check_round_trip (McrMapFile *mf)
       fuzz_check (g_strcmp0 (a->name, b->name) == 0);
       fuzz_check (a->auto_exit == b->auto_exit && a->launch == b->launch);
     }
-  rewritten = mcr_map_file_to_bytes (again, MCR_MAP_FILE_SAVE_PASSWORD);
+  rewritten = mcr_map_file_to_bytes (again, SAVE_ALL);
   fuzz_check (g_bytes_equal (written, rewritten));
 }
 
