@@ -442,6 +442,22 @@ mcr_server_get_display_name (McrServer *self)
   return self->name;
 }
 
+gboolean
+mcr_server_has_address (McrServer  *self,
+                        const char *address)
+{
+  g_autoptr(McrServerAddress) parsed = NULL;
+
+  g_return_val_if_fail (MCR_IS_SERVER (self), FALSE);
+
+  if (address == NULL)
+    return FALSE;
+  parsed = mcr_server_address_parse (address, NULL);
+  return parsed != NULL && g_str_equal (parsed->host, self->address->host)
+         && parsed->port == self->address->port
+         && g_strcmp0 (parsed->domain, self->address->domain) == 0;
+}
+
 const char *
 mcr_server_get_login_key (McrServer *self)
 {
