@@ -20,6 +20,8 @@ bash build-aux/testbed.sh start "$tb" $$
 . "$tb/testbed.env"
 
 echo "demo: server https://$MCR_TEST_HOST:$MCR_TEST_PORT  user $MCR_TEST_USER  password $MCR_TEST_PASS"
+# Run from the build tree: the schema compiled there, not an installed one.
+export GSETTINGS_SCHEMA_DIR=$build/data
 # The password goes through the environment, not the command line.
 export MCROUTER_PASSWORD=$MCR_TEST_PASS
 args=(-host:"$MCR_TEST_HOST:$MCR_TEST_PORT" -user:"$MCR_TEST_USER" -certhash:"$MCR_TEST_CERTHASH")

@@ -44,7 +44,7 @@ for t in "${targets[@]}"; do
 
   echo "== $t: ${seconds}s (log: $log)"
   if "$build/tests/fuzz/$t" "${args[@]}" "$work" "$seeds" >"$log" 2>&1; then
-    grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' "$log" || true
+    grep -E '^(stat::number_of_executed_units|stat::new_units_added|stat::peak_rss_mb|#[0-9]+[[:space:]]+DONE)' "$log" || true
     echo "   corpus: $(find "$work" -type f | wc -l) inputs"
   else
     echo "!! $t FAILED; the end of its log:"

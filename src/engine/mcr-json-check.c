@@ -27,6 +27,8 @@ typedef struct
   const char *end;
   guint       line;
   GError    **error;
+  const char *start;
+  char       *writable;  /* the same text, when lone surrogates are to be repaired */
 } Scan;
 
 static gboolean
@@ -83,24 +85,53 @@ scan_hex4 (Scan    *s,
   return TRUE;
 }
 
+/* Refused, or with @writable rewritten to U+FFFD as a browser would decode
+ * it: json-glib would otherwise swallow the character after it. */
+static gboolean
+lone_surrogate (Scan       *s,
+                const char *digits)
+{
+  if (s->writable == NULL)
+    return fail (s, _("a '\\u' escape holds half a UTF-16 surrogate pair"));
+  memcpy (s->writable + (digits - s->start), "FFFD", 4);
+  return TRUE;
+}
+
+static gboolean
+is_low_surrogate_escape (const char *p,
+                         const char *end)
+{
+  guint32 v = 0;
+
+  if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+    return FALSE;
+  for (int i = 2; i < 6; i++)
+    {
+      int d = hex_value (p[i]);
+
+      if (d < 0)
+        return FALSE;
+      v = (v << 4) | (guint32) d;
+    }
+  return v >= 0xDC00 && v <= 0xDFFF;
+}
+
+/* After "\u". */
 static gboolean
 scan_unicode_escape (Scan *s)
 {
-  guint32 hi, lo;
+  const char *digits = s->p;
+  guint32 hi;
 
   if (!scan_hex4 (s, &hi))
     return fail (s, _("'\\u' must be followed by four hexadecimal digits"));
   if (hi >= 0xDC00 && hi <= 0xDFFF)
-    return fail (s, _("a '\\u' escape holds half a UTF-16 surrogate pair"));
+    return lone_surrogate (s, digits);
   if (hi < 0xD800 || hi > 0xDBFF)
     return TRUE;
-  if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
-    return fail (s, _("a '\\u' escape holds half a UTF-16 surrogate pair"));
-  s->p += 2;
-  if (!scan_hex4 (s, &lo))
-    return fail (s, _("'\\u' must be followed by four hexadecimal digits"));
-  if (lo < 0xDC00 || lo > 0xDFFF)
-    return fail (s, _("a '\\u' escape holds half a UTF-16 surrogate pair"));
+  if (!is_low_surrogate_escape (s->p, s->end))
+    return lone_surrogate (s, digits);
+  s->p += 6;
   return TRUE;
 }
 
@@ -241,29 +272,25 @@ typedef enum
   AFTER_VALUE,
 } State;
 
-/**
- * mcr_json_check:
- * @data: the text, not necessarily nul-terminated
- * @length: its length in bytes
- * @max_depth: how many arrays/objects may nest (at least 1)
- *
- * Checks that @data is one JSON value as RFC 8259 defines it (a UTF-8 byte
- * order mark may come first), with no '\u' escape holding half a surrogate
- * pair and no deeper nesting than @max_depth. Iterative: any input is safe.
- *
- * Returns: %TRUE if json-glib may be given @data; otherwise %FALSE with
- *   @error in %MCR_JSON_ERROR saying where and what ("line 3: …").
- */
-gboolean
-mcr_json_check (const char *data,
-                gsize       length,
-                guint       max_depth,
-                GError    **error)
+static gboolean
+check_text (const char *data,
+            gsize       length,
+            guint       max_depth,
+            char       *writable,
+            GError    **error)
 {
-  g_autofree char *stack = g_malloc (MAX (max_depth, 1));
-  Scan s = { data, data + length, 1, error };
+  g_autofree char *stack = NULL;
+  Scan s = { "", NULL, 1, error, "", NULL };
   State state = WANT_VALUE;
   guint depth = 0;
+
+  /* No arithmetic on a NULL @data (found by fuzz-map-file, UBSan). */
+  if (data == NULL || length == 0)
+    return fail (&s, _("the text ends too early"));
+  s.p = s.start = data;
+  s.end = data + length;
+  s.writable = writable;
+  stack = g_malloc (MAX (max_depth, 1));
 
   if (!g_utf8_validate_len (data, length, NULL))
     {
@@ -355,4 +382,44 @@ mcr_json_check (const char *data,
         }
       state = AFTER_VALUE;
     }
+}
+
+/**
+ * mcr_json_check:
+ * @data: the text, not necessarily nul-terminated
+ * @length: its length in bytes
+ * @max_depth: how many arrays/objects may nest (at least 1)
+ *
+ * Checks that @data is one JSON value as RFC 8259 defines it (a UTF-8 byte
+ * order mark may come first), with no '\u' escape holding half a surrogate
+ * pair and no deeper nesting than @max_depth. Iterative: any input is safe.
+ *
+ * Returns: %TRUE if json-glib may be given @data; otherwise %FALSE with
+ *   @error in %MCR_JSON_ERROR saying where and what ("line 3: …").
+ */
+gboolean
+mcr_json_check (const char *data,
+                gsize       length,
+                guint       max_depth,
+                GError    **error)
+{
+  return check_text (data, length, max_depth, NULL, error);
+}
+
+/**
+ * mcr_json_check_and_repair:
+ * @data: (inout): the text; each '\u' escape holding half a surrogate pair
+ *   is rewritten to "\uFFFD" (the same length), as browsers and Node decode
+ *   it, instead of being refused
+ *
+ * As mcr_json_check() otherwise. For peers such as Node's JSON.stringify(),
+ * which escapes a lone surrogate in a string rather than failing.
+ */
+gboolean
+mcr_json_check_and_repair (char    *data,
+                           gsize    length,
+                           guint    max_depth,
+                           GError **error)
+{
+  return check_text (data, length, max_depth, data, error);
 }

@@ -20,10 +20,16 @@ typedef enum
 /* Enough for anything MeshCentral or a .mcrouter file holds. */
 #define MCR_JSON_DEFAULT_MAX_DEPTH 32
 
-GQuark   mcr_json_error_quark (void);
-gboolean mcr_json_check       (const char *data,
-                               gsize       length,
-                               guint       max_depth,
-                               GError    **error);
+GQuark   mcr_json_error_quark      (void);
+gboolean mcr_json_check            (const char *data,
+                                    gsize       length,
+                                    guint       max_depth,
+                                    GError    **error);
+/* Rewrites lone-surrogate escapes in @data to "\uFFFD" instead of refusing
+ * them (for text from Node's JSON.stringify, e.g. MeshCentral messages). */
+gboolean mcr_json_check_and_repair (char       *data,
+                                    gsize       length,
+                                    guint       max_depth,
+                                    GError    **error);
 
 G_END_DECLS

@@ -929,8 +929,9 @@ append_string_member (GString    *out,
 }
 
 static void
-append_mapping (GString          *out,
-                const McrMapSpec *spec)
+append_mapping (GString            *out,
+                const McrMapSpec   *spec,
+                McrMapFileSaveFlags flags)
 {
   const char *in = "      ";
 
@@ -949,9 +950,9 @@ append_mapping (GString          *out,
     append_string_member (out, in, "remoteIP", spec->remote_ip);
   g_string_append_printf (out, "%s\"remotePort\": %u", in, spec->remote_port);
   /* Not written by the Windows router, but read by it. */
-  if (spec->auto_exit)
+  if ((flags & MCR_MAP_FILE_SAVE_ACTIONS) && spec->auto_exit)
     g_string_append_printf (out, ",\r\n%s\"autoExit\": true", in);
-  if (spec->launch)
+  if ((flags & MCR_MAP_FILE_SAVE_ACTIONS) && spec->launch)
     g_string_append_printf (out, ",\r\n%s\"launch\": 1", in);
   g_string_append (out, "\r\n    }");
 }
@@ -980,7 +981,7 @@ mcr_map_file_to_bytes (McrMapFile         *self,
     {
       if (i > 0)
         g_string_append (out, ",\r\n");
-      append_mapping (out, g_ptr_array_index (self->mappings, i));
+      append_mapping (out, g_ptr_array_index (self->mappings, i), flags);
     }
   g_string_append (out, self->mappings->len > 0 ? "\r\n  ]\r\n}" : "  ]\r\n}");
   return g_string_free_to_bytes (g_steal_pointer (&out));

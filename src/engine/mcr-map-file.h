@@ -29,6 +29,10 @@ typedef enum
 {
   MCR_MAP_FILE_SAVE_DEFAULT  = 0,
   MCR_MAP_FILE_SAVE_PASSWORD = 1 << 0, /* write the password too (never by default) */
+  /* Also write "autoExit" and "launch" when set. The Windows router never
+   * writes them: they are one-off actions of a link, and "launch" in a file
+   * opens the map's app each time the file is opened. */
+  MCR_MAP_FILE_SAVE_ACTIONS  = 1 << 1,
 } McrMapFileSaveFlags;
 
 #define MCR_TYPE_MAP_FILE (mcr_map_file_get_type ())
@@ -79,7 +83,8 @@ void         mcr_map_file_add_mapping     (McrMapFile          *self,
 const char * const *mcr_map_file_get_warnings (McrMapFile      *self);
 
 /* The file text, as the Windows router writes it but with proper escaping:
- * CRLF line ends, its key order, no password unless @flags asks for it. */
+ * CRLF line ends, its key order, no password, autoExit or launch unless
+ * @flags asks for them. */
 GBytes      *mcr_map_file_to_bytes        (McrMapFile          *self,
                                            McrMapFileSaveFlags  flags);
 /* Writes atomically, the file readable by its owner only (mode 0600). */

@@ -781,10 +781,11 @@ message_fits (McrWebSocket *self,
 
   if (have + more <= self->max_message_size)
     return TRUE;
+  /* %lu, not G_GSIZE_FORMAT: xgettext cannot see through the macro. */
   fail_protocol (self, MCR_WEBSOCKET_CLOSE_TOO_BIG,
                  g_error_new (MCR_WEBSOCKET_ERROR, MCR_WEBSOCKET_ERROR_TOO_BIG,
-                              _("The server sent a message larger than %" G_GSIZE_FORMAT " bytes"),
-                              self->max_message_size));
+                              _("The server sent a message larger than %lu bytes"),
+                              (unsigned long) self->max_message_size));
   return FALSE;
 }
 

@@ -14,6 +14,7 @@
 #include "mcr-map-file.h"
 
 #define NAME "fuzz.mcrouter"
+#define SAVE_ALL (MCR_MAP_FILE_SAVE_PASSWORD | MCR_MAP_FILE_SAVE_ACTIONS)
 
 int
 LLVMFuzzerInitialize (int    *argc,
@@ -24,16 +25,13 @@ LLVMFuzzerInitialize (int    *argc,
 }
 
 static void
-check_json_glib_agrees (const uint8_t *data,
-                        size_t         size)
+check_json_glib_parses (const char *text,
+                        size_t      size)
 {
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) error = NULL;
 
-  if (!mcr_json_check ((const char *) data, size, MCR_JSON_DEFAULT_MAX_DEPTH, NULL))
-    return;
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, (const char *) data, (gssize) size, &error))
+  if (!json_parser_load_from_data (parser, text, (gssize) size, &error))
     {
       g_printerr ("json-glib refused what mcr_json_check() passed: %s\n", error->message);
       abort ();
@@ -41,10 +39,32 @@ check_json_glib_agrees (const uint8_t *data,
   fuzz_check (json_parser_get_root (parser) != NULL);
 }
 
+/* Both checks, and the repair changes nothing the strict check passes. */
+static void
+check_json_glib_agrees (const uint8_t *data,
+                        size_t         size)
+{
+  g_autofree char *copy = g_memdup2 (data, size);
+  gboolean strict = mcr_json_check ((const char *) data, size, MCR_JSON_DEFAULT_MAX_DEPTH, NULL);
+  gboolean repaired = mcr_json_check_and_repair (copy, size, MCR_JSON_DEFAULT_MAX_DEPTH, NULL);
+
+  fuzz_check (!strict || repaired);
+  if (strict)
+    {
+      fuzz_check (size == 0 || memcmp (copy, data, size) == 0);
+      check_json_glib_parses ((const char *) data, size);
+    }
+  if (repaired)
+    {
+      fuzz_check (mcr_json_check (copy, size, MCR_JSON_DEFAULT_MAX_DEPTH, NULL));
+      check_json_glib_parses (copy, size);
+    }
+}
+
 static void
 check_round_trip (McrMapFile *mf)
 {
-  g_autoptr(GBytes) written = mcr_map_file_to_bytes (mf, MCR_MAP_FILE_SAVE_PASSWORD);
+  g_autoptr(GBytes) written = mcr_map_file_to_bytes (mf, SAVE_ALL);
   g_autoptr(GBytes) rewritten = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(McrMapFile) again = mcr_map_file_new_from_bytes (written, NAME, &error);
@@ -76,7 +96,7 @@ check_round_trip (McrMapFile *mf)
       fuzz_check (g_strcmp0 (a->name, b->name) == 0);
       fuzz_check (a->auto_exit == b->auto_exit && a->launch == b->launch);
     }
-  rewritten = mcr_map_file_to_bytes (again, MCR_MAP_FILE_SAVE_PASSWORD);
+  rewritten = mcr_map_file_to_bytes (again, SAVE_ALL);
   fuzz_check (g_bytes_equal (written, rewritten));
 }
 

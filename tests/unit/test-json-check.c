@@ -2,6 +2,7 @@
 #include <json-glib/json-glib.h>
 
 #include "mcr-json-check.h"
+#include "mcr-json-private.h"
 
 static const char *const good[] = {
   "{}",
@@ -93,6 +94,18 @@ test_bad (void)
 }
 
 static void
+test_null_empty (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (mcr_json_check (NULL, 0, 8, &error));
+  g_assert_error (error, MCR_JSON_ERROR, MCR_JSON_ERROR_SYNTAX);
+  g_clear_error (&error);
+  g_assert_false (mcr_json_check_and_repair (NULL, 0, 8, &error));
+  g_assert_error (error, MCR_JSON_ERROR, MCR_JSON_ERROR_SYNTAX);
+}
+
+static void
 test_embedded_nul (void)
 {
   g_autoptr(GError) error = NULL;
@@ -115,13 +128,89 @@ test_very_deep (void)
   g_assert_error (error, MCR_JSON_ERROR, MCR_JSON_ERROR_TOO_DEEP);
 }
 
+static const struct
+{
+  const char *text;
+  const char *repaired;
+  const char *value;  /* of the first element, as json-glib reads it */
+} repairs[] = {
+  { "[\"a\\uD800b\"]", "[\"a\\uFFFDb\"]", "a\xEF\xBF\xBD" "b" },
+  { "[\"\\uDC00\"]", "[\"\\uFFFD\"]", "\xEF\xBF\xBD" },
+  { "[\"\\uD800\\u0041\"]", "[\"\\uFFFD\\u0041\"]", "\xEF\xBF\xBD" "A" },
+  { "[\"\\uDBFF\\uDBFF\\uDFFF\"]", "[\"\\uFFFD\\uDBFF\\uDFFF\"]", "\xEF\xBF\xBD\xF4\x8F\xBF\xBF" },
+  { "[\"\\uD83D\\uDE00\"]", "[\"\\uD83D\\uDE00\"]", "\xF0\x9F\x98\x80" },
+  /* Without the repair, json-glib would take ",[[[[" as structure. */
+  { "[\"\\uD800\", \",[[[[\"]", "[\"\\uFFFD\", \",[[[[\"]", "\xEF\xBF\xBD" },
+};
+
+static void
+test_repair (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (repairs); i++)
+    {
+      g_autofree char *text = g_strdup (repairs[i].text);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonArray *array;
+
+      g_test_message ("%s", repairs[i].text);
+      g_assert_true (mcr_json_check_and_repair (text, strlen (text), 8, &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (text, ==, repairs[i].repaired);
+      g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+      array = json_node_get_array (json_parser_get_root (parser));
+      g_assert_cmpuint (json_array_get_length (array), >=, 1);
+      g_assert_cmpstr (json_array_get_string_element (array, 0), ==, repairs[i].value);
+    }
+}
+
+static void
+test_repair_still_refuses (void)
+{
+  g_autofree char *bad_hex = g_strdup ("[\"\\uD800\\u12\"]");
+  g_autofree char *quote = g_strdup ("['a']");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (mcr_json_check_and_repair (bad_hex, strlen (bad_hex), 8, &error));
+  g_assert_error (error, MCR_JSON_ERROR, MCR_JSON_ERROR_SYNTAX);
+  g_clear_error (&error);
+  g_assert_false (mcr_json_check_and_repair (quote, strlen (quote), 8, &error));
+  g_assert_error (error, MCR_JSON_ERROR, MCR_JSON_ERROR_SYNTAX);
+}
+
+/* What the control channel runs before json-glib: these two got past a
+ * bracket counter that skips double-quoted strings, and crashed json-glib
+ * (stack overflow) in McrServer. */
+static void
+test_nesting_bypasses (void)
+{
+  const char *heads[] = {
+    "{\"action\":\"x\",\"a\":[\"\\uD800\", \",",
+    "{\"action\":\"x\",\"a\":['\"', ",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (heads); i++)
+    {
+      g_autoptr(GString) s = g_string_new (heads[i]);
+
+      for (guint n = 0; n < 300000; n++)
+        g_string_append_c (s, '[');
+      g_string_append (s, "\"]}");
+      g_assert_false (mcr_json_nesting_ok (s->str, s->len, 256));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/json-check/good", test_good);
   g_test_add_func ("/json-check/bad", test_bad);
+  g_test_add_func ("/json-check/null-empty", test_null_empty);
   g_test_add_func ("/json-check/embedded-nul", test_embedded_nul);
   g_test_add_func ("/json-check/very-deep", test_very_deep);
+  g_test_add_func ("/json-check/nesting-bypasses", test_nesting_bypasses);
+  g_test_add_func ("/json-check/repair", test_repair);
+  g_test_add_func ("/json-check/repair-still-refuses", test_repair_still_refuses);
   return g_test_run ();
 }

@@ -486,6 +486,8 @@ test_write_windows_layout (void)
     }
 }
 
+#define ALL (MCR_MAP_FILE_SAVE_PASSWORD | MCR_MAP_FILE_SAVE_ACTIONS)
+
 static void
 test_round_trip (void)
 {
@@ -498,7 +500,7 @@ test_round_trip (void)
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autoptr(McrMapFile) mf = load (names[i]);
-      g_autoptr(GBytes) written = mcr_map_file_to_bytes (mf, MCR_MAP_FILE_SAVE_PASSWORD);
+      g_autoptr(GBytes) written = mcr_map_file_to_bytes (mf, ALL);
       g_autoptr(GError) error = NULL;
       g_autoptr(McrMapFile) again = mcr_map_file_new_from_bytes (written, names[i], &error);
       g_autoptr(GBytes) rewritten = NULL;
@@ -506,9 +508,35 @@ test_round_trip (void)
       g_test_message ("%s", names[i]);
       g_assert_no_error (error);
       assert_file_equal (mf, again);
-      rewritten = mcr_map_file_to_bytes (again, MCR_MAP_FILE_SAVE_PASSWORD);
+      rewritten = mcr_map_file_to_bytes (again, ALL);
       g_assert_true (g_bytes_equal (written, rewritten));
     }
+}
+
+/* A map opened from a link or a device's app button asks to launch its app;
+ * saved by default, the file would open that app every time it is opened. */
+static void
+test_actions_not_written (void)
+{
+  g_autoptr(McrMapFile) mf = load ("hand-written.mcrouter");
+  g_autoptr(GBytes) plain = mcr_map_file_to_bytes (mf, MCR_MAP_FILE_SAVE_DEFAULT);
+  g_autoptr(GBytes) with = mcr_map_file_to_bytes (mf, MCR_MAP_FILE_SAVE_ACTIONS);
+  g_autofree char *p = bytes_to_string (plain);
+  g_autofree char *w = bytes_to_string (with);
+  g_autoptr(McrMapFile) again = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mapping (mf, 0)->launch && mapping (mf, 0)->auto_exit);
+  g_assert_null (strstr (p, "launch"));
+  g_assert_null (strstr (p, "autoExit"));
+  g_assert_nonnull (strstr (w, "      \"remotePort\": 22,\r\n      \"autoExit\": true,\r\n"
+                               "      \"launch\": 1\r\n    }"));
+
+  again = mcr_map_file_new_from_bytes (plain, "plain.mcrouter", &error);
+  g_assert_no_error (error);
+  g_assert_false (mapping (again, 0)->launch);
+  g_assert_false (mapping (again, 0)->auto_exit);
+  g_assert_cmpuint (mapping (again, 0)->local_port, ==, 2200);
 }
 
 static McrMapFile *
@@ -723,6 +751,7 @@ main (int argc, char **argv)
   g_test_add_func ("/map-file/write/round-trip", test_round_trip);
   g_test_add_func ("/map-file/write/escaping", test_escaping);
   g_test_add_func ("/map-file/write/password", test_password_not_written);
+  g_test_add_func ("/map-file/write/actions", test_actions_not_written);
   g_test_add_func ("/map-file/write/mode-0600", test_save_mode);
   g_test_add_func ("/map-file/write/error", test_save_error);
   g_test_add_func ("/map-file/async", test_async);
