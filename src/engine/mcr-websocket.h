@@ -55,8 +55,9 @@ typedef gboolean (*McrWebSocketCertificateFunc) (GTlsCertificate     *certificat
                                                  gpointer             user_data);
 
 /* Hands received data on. Text messages, and binary messages in message mode,
- * come whole (@end is TRUE); binary data in stream mode comes in pieces as it
- * arrives, @end marking a message's last piece. Returns how many bytes were
+ * come whole (@end is TRUE). In stream mode binary messages form one byte
+ * stream that comes in pieces as it arrives; a piece may span several
+ * messages, and @end is TRUE when it ends where a message ends. Returns how many bytes were
  * taken: fewer than @len pauses receiving (nothing more is read from the
  * network) until mcr_websocket_resume_receive(), which offers the rest again.
  * Whole messages are taken all (@len) or not at all (0). */
