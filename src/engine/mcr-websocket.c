@@ -75,6 +75,9 @@ struct _McrWebSocket
   gboolean                    timed_out;
   char                       *key;
   char                       *request;
+  guint8                     *resp_buf;       /* the upgrade answer */
+  gsize                       resp_len;
+  gsize                       resp_cap;
 
   GIOStream                  *stream;
   GIOStream                  *connection;     /* the socket under TLS */
@@ -87,6 +90,7 @@ struct _McrWebSocket
 
   /* Receiving: in_buf[in_pos..in_len) is read but not handed on yet. */
   guint8                     *in_buf;
+  gboolean                    in_shared;      /* in_buf is the shared scratch block */
   gsize                       in_pos;
   gsize                       in_len;
   gboolean                    paused;
@@ -101,6 +105,7 @@ struct _McrWebSocket
 
   /* Sending: out_buf[out_pos..out_len) is framed and not written yet. */
   guint8                     *out_buf;
+  gboolean                    out_shared;     /* begin_send() lent the shared block */
   gsize                       out_cap;
   gsize                       out_pos;
   gsize                       out_len;
@@ -131,6 +136,15 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 static guint       signals[N_SIGNALS];
+
+/* Scratch blocks shared by every WebSocket of the (one, main-loop) thread.
+ * A connection reads and frames in them, and copies into memory of its own
+ * only what it cannot hand on at once: a thousand idle or keeping-up
+ * tunnels hold no buffers at all. */
+static guint8  *shared_in;
+static gboolean shared_in_busy;
+static guint8  *shared_out;
+static gboolean shared_out_busy;
 
 G_DEFINE_QUARK (mcr-websocket-error-quark, mcr_websocket_error)
 G_DEFINE_FINAL_TYPE (McrWebSocket, mcr_websocket, G_TYPE_OBJECT)
@@ -224,6 +238,61 @@ set_state (McrWebSocket      *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
+static void
+acquire_input (McrWebSocket *self)
+{
+  if (self->in_buf != NULL)
+    return;
+  if (!shared_in_busy)
+    {
+      if (shared_in == NULL)
+        shared_in = g_malloc (MCR_WEBSOCKET_RECEIVE_BUFFER);
+      shared_in_busy = TRUE;
+      self->in_shared = TRUE;
+      self->in_buf = shared_in;
+    }
+  else
+    self->in_buf = g_malloc (MCR_WEBSOCKET_RECEIVE_BUFFER);
+  self->in_pos = self->in_len = 0;
+}
+
+/* Gives the shared block back, keeping what is left in it (a partial
+ * frame, or what a paused receiver has not taken) in a block of our own. */
+static void
+release_input (McrWebSocket *self,
+               gboolean      drop)
+{
+  gsize left;
+
+  if (self->in_buf == NULL)
+    return;
+  left = self->in_len - self->in_pos;
+  if (drop || left == 0)
+    {
+      if (self->in_shared)
+        shared_in_busy = FALSE;
+      else
+        g_free (self->in_buf);
+      self->in_buf = NULL;
+      self->in_shared = FALSE;
+      self->in_pos = self->in_len = 0;
+      return;
+    }
+  if (self->in_shared)
+    {
+      guint8 *own = g_malloc (MCR_WEBSOCKET_RECEIVE_BUFFER);
+
+      memcpy (own, self->in_buf + self->in_pos, left);
+      shared_in_busy = FALSE;
+      self->in_shared = FALSE;
+      self->in_buf = own;
+    }
+  else if (self->in_pos > 0)
+    memmove (self->in_buf, self->in_buf + self->in_pos, left);
+  self->in_pos = 0;
+  self->in_len = left;
+}
+
 /* Drops the connection now. The socket is closed at once, also under TLS:
  * the WebSocket close handshake (when there was one) already said
  * goodbye, and a TLS close_notify would wait on a thread that may still be
@@ -243,8 +312,7 @@ drop_stream (McrWebSocket *self)
   g_clear_object (&self->connection);
   self->input = NULL;
   self->output = NULL;
-  g_clear_pointer (&self->in_buf, g_free);
-  self->in_pos = self->in_len = 0;
+  release_input (self, TRUE);
   g_clear_pointer (&self->out_buf, g_free);
   self->out_pos = self->out_len = self->out_cap = 0;
   g_clear_pointer (&self->message, g_byte_array_unref);
@@ -477,29 +545,31 @@ mcr_websocket_begin_send (McrWebSocket *self,
     return NULL;
   /* Room for the longest header this frame can need (8 bytes for up to
    * 64 KiB); end_send() moves a short payload up if the header is shorter. */
+  if (queue_size (self) == 0 && !shared_out_busy)
+    {
+      /* Nothing waits: frame in the shared block and write from there. */
+      if (shared_out == NULL)
+        shared_out = g_malloc (8 + MCR_WEBSOCKET_SEND_CHUNK);
+      shared_out_busy = TRUE;
+      self->out_shared = TRUE;
+      *max_len = MCR_WEBSOCKET_SEND_CHUNK;
+      return shared_out + 8;
+    }
   ensure_out_space (self, 8 + MCR_WEBSOCKET_SEND_CHUNK);
   *max_len = MIN (MCR_WEBSOCKET_SEND_CHUNK, self->out_cap - self->out_len - 8);
   return self->out_buf + self->out_len + 8;
 }
 
-void
-mcr_websocket_end_send (McrWebSocket         *self,
-                        McrWebSocketDataType  type,
-                        gsize                 len)
+/* Frames and masks @len payload bytes that sit 8 bytes after @h; returns the
+ * frame's length, starting at @h. */
+static gsize
+frame_in_place (guint8               *h,
+                McrWebSocketDataType  type,
+                gsize                 len)
 {
-  guint8 *h, *payload, key[4];
+  guint8 *payload = h + 8, key[4];
   gsize hlen;
 
-  g_return_if_fail (MCR_IS_WEBSOCKET (self));
-  g_return_if_fail (len <= MCR_WEBSOCKET_SEND_CHUNK);
-
-  if (len == 0 || self->out_buf == NULL || self->state != MCR_WEBSOCKET_STATE_OPEN ||
-      self->close_sent)
-    return;
-  g_return_if_fail (self->out_cap - self->out_len >= 8 + len);
-
-  h = self->out_buf + self->out_len;
-  payload = h + 8;
   if (len <= 125)
     {
       memmove (h + 6, payload, len);
@@ -508,7 +578,72 @@ mcr_websocket_end_send (McrWebSocket         *self,
   hlen = write_header (h, (guint8) type, len, key);
   g_assert (h + hlen == payload);
   _mcr_websocket_mask (payload, len, key);
-  self->out_len += hlen + len;
+  return hlen + len;
+}
+
+/* The shared block's frame: written at once as far as the connection takes
+ * it; only the rest is copied into our queue. */
+static void
+send_shared (McrWebSocket         *self,
+             McrWebSocketDataType  type,
+             gsize                 len)
+{
+  gsize total = frame_in_place (shared_out, type, len);
+  GOutputVector v = { shared_out, total };
+  g_autoptr(GError) error = NULL;
+  gsize written = 0;
+  GPollableReturn r;
+
+  self->bytes_sent += len;
+  r = g_pollable_output_stream_writev_nonblocking (self->output, &v, 1, &written, NULL, &error);
+  if (r == G_POLLABLE_RETURN_FAILED)
+    {
+      finish (self, g_steal_pointer (&error));
+      return;
+    }
+  if (r == G_POLLABLE_RETURN_WOULD_BLOCK)
+    written = 0;
+  if (written < total)
+    {
+      ensure_out_space (self, total - written);
+      memcpy (self->out_buf + self->out_len, shared_out + written, total - written);
+      self->out_len += total - written;
+      flush_output (self);
+    }
+}
+
+void
+mcr_websocket_end_send (McrWebSocket         *self,
+                        McrWebSocketDataType  type,
+                        gsize                 len)
+{
+  gboolean open;
+
+  g_return_if_fail (MCR_IS_WEBSOCKET (self));
+  g_return_if_fail (len <= MCR_WEBSOCKET_SEND_CHUNK);
+
+  open = self->state == MCR_WEBSOCKET_STATE_OPEN && !self->close_sent && self->output != NULL;
+  if (self->out_shared)
+    {
+      self->out_shared = FALSE;
+      shared_out_busy = FALSE;
+      if (len > 0 && open)
+        send_shared (self, type, len);
+      return;
+    }
+  if (len == 0 || self->out_buf == NULL || !open)
+    {
+      /* Nothing read: do not keep the space of an empty queue. */
+      if (self->out_buf != NULL && queue_size (self) == 0)
+        {
+          g_clear_pointer (&self->out_buf, g_free);
+          self->out_pos = self->out_len = self->out_cap = 0;
+        }
+      return;
+    }
+  g_return_if_fail (self->out_cap - self->out_len >= 8 + len);
+
+  self->out_len += frame_in_place (self->out_buf + self->out_len, type, len);
   self->bytes_sent += len;
   flush_output (self);
 }
@@ -1002,11 +1137,7 @@ compact_input (McrWebSocket *self)
   if (self->in_buf == NULL)
     return;
   if (self->in_pos == self->in_len)
-    {
-      /* Nothing held: give the memory back until the next read. */
-      g_clear_pointer (&self->in_buf, g_free);
-      self->in_pos = self->in_len = 0;
-    }
+    self->in_pos = self->in_len = 0;
   else if (self->in_pos > 0)
     {
       memmove (self->in_buf, self->in_buf + self->in_pos, self->in_len - self->in_pos);
@@ -1048,8 +1179,7 @@ fill_input (McrWebSocket *self,
 {
   gsize got = 0;
 
-  if (self->in_buf == NULL)
-    self->in_buf = g_malloc (MCR_WEBSOCKET_RECEIVE_BUFFER);
+  acquire_input (self);
   while (self->in_len < MCR_WEBSOCKET_RECEIVE_BUFFER && *budget > 0)
     {
       g_autoptr(GError) error = NULL;
@@ -1101,7 +1231,7 @@ read_and_process (McrWebSocket *self)
       more = fill_input (self, &budget);
     }
 
-  compact_input (self);
+  release_input (self, FALSE);
   if (!self->paused && can_read (self))
     {
       if (self->input_source == NULL)
@@ -1158,6 +1288,8 @@ connect_done (McrWebSocket *self,
       g_clear_object (&self->user_cancellable);
     }
   g_clear_pointer (&self->request, g_free);
+  g_clear_pointer (&self->resp_buf, g_free);
+  self->resp_len = self->resp_cap = 0;
 
   if (error != NULL)
     {
@@ -1229,6 +1361,7 @@ on_response_read (GObject      *source,
   GError *error = NULL;
   gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
   const char *end;
+  gsize header_len;
 
   if (n < 0)
     {
@@ -1242,11 +1375,11 @@ on_response_read (GObject      *source,
                                                  "answering")));
       return;
     }
-  self->in_len += (gsize) n;
-  end = g_strstr_len ((const char *) self->in_buf, (gssize) self->in_len, "\r\n\r\n");
+  self->resp_len += (gsize) n;
+  end = g_strstr_len ((const char *) self->resp_buf, (gssize) self->resp_len, "\r\n\r\n");
   if (end == NULL)
     {
-      if (self->in_len >= MAX_RESPONSE_HEADERS)
+      if (self->resp_len >= MAX_RESPONSE_HEADERS)
         connect_done (self, g_error_new_literal (MCR_WEBSOCKET_ERROR,
                                                  MCR_WEBSOCKET_ERROR_HANDSHAKE,
                                                  _("The server's answer is too long")));
@@ -1254,20 +1387,32 @@ on_response_read (GObject      *source,
         read_response (self);
       return;
     }
-  self->in_pos = (gsize) (end + 4 - (const char *) self->in_buf);
-  error = check_response (self, (const char *) self->in_buf, self->in_pos);
+  header_len = (gsize) (end + 4 - (const char *) self->resp_buf);
+  error = check_response (self, (const char *) self->resp_buf, header_len);
+  /* Frames that came with the answer (the server may say "c" at once). */
+  if (error == NULL && self->resp_len > header_len)
+    {
+      self->in_buf = g_malloc (MCR_WEBSOCKET_RECEIVE_BUFFER);
+      self->in_pos = 0;
+      self->in_len = self->resp_len - header_len;
+      memcpy (self->in_buf, self->resp_buf + header_len, self->in_len);
+    }
+  g_clear_pointer (&self->resp_buf, g_free);
+  self->resp_len = self->resp_cap = 0;
   connect_done (self, error);
 }
 
 static void
 read_response (McrWebSocket *self)
 {
-  if (self->in_buf == NULL)
-    self->in_buf = g_malloc (MCR_WEBSOCKET_RECEIVE_BUFFER);
-  /* Up to the size limit only, so that frames after the headers stay in
-   * the buffer. */
+  /* A small buffer while waiting: a thousand tunnels may wait at once. */
+  if (self->resp_len == self->resp_cap)
+    {
+      self->resp_cap = self->resp_cap ? MIN (2 * self->resp_cap, MAX_RESPONSE_HEADERS) : 1024;
+      self->resp_buf = g_realloc (self->resp_buf, self->resp_cap);
+    }
   g_input_stream_read_async (g_io_stream_get_input_stream (self->stream),
-                             self->in_buf + self->in_len, MAX_RESPONSE_HEADERS - self->in_len,
+                             self->resp_buf + self->resp_len, self->resp_cap - self->resp_len,
                              G_PRIORITY_DEFAULT, self->cancellable, on_response_read, self);
 }
 
@@ -1423,20 +1568,24 @@ on_connected (GObject      *source,
   base = g_simple_io_stream_new (buffered,
                                  g_io_stream_get_output_stream (G_IO_STREAM (connection)));
   self->connection = G_IO_STREAM (g_object_ref (connection));
-  tls = g_tls_client_connection_new (base, identity, &error);
+  /* No database, from construction on: with the default one glib-networking
+   * gives every connection its own parsed copy of the whole system trust
+   * list (measured: 3.4 MB and a parse of every CA per tunnel; 50 tunnels at
+   * once peaked at 171 MB). Without one, "accept-certificate" always comes,
+   * and checks the chain against the one shared default database. Node
+   * servers often end without close_notify; the data is framed anyway. */
+  tls = g_initable_new (g_tls_backend_get_client_connection_type (g_tls_backend_get_default ()),
+                        NULL, &error,
+                        "base-io-stream", base,
+                        "server-identity", identity,
+                        "database", NULL,
+                        "require-close-notify", FALSE,
+                        NULL);
   if (tls == NULL)
     {
       connect_done (self, error);
       return;
     }
-  /* Node servers often end without close_notify; data is framed anyway. */
-  g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (tls), FALSE);
-  /* With the default database, glib-networking gives every connection its
-   * own copy of the whole system trust list (measured: 3.4 MB and a parse of
-   * every CA per tunnel; 50 tunnels at once peaked at 171 MB). Without one,
-   * "accept-certificate" always comes, and checks the chain against the
-   * shared default database instead. */
-  g_tls_connection_set_database (G_TLS_CONNECTION (tls), NULL);
   g_signal_connect (tls, "accept-certificate", G_CALLBACK (on_accept_certificate), self);
   use_stream (self, tls);
   g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, self->cancellable,
@@ -1674,6 +1823,7 @@ mcr_websocket_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->key, g_free);
   g_clear_pointer (&self->request, g_free);
+  g_clear_pointer (&self->resp_buf, g_free);
   g_clear_pointer (&self->close_reason, g_free);
   g_clear_error (&self->error);
   g_clear_error (&self->input_error);

@@ -117,7 +117,8 @@ void               mcr_websocket_send                   (McrWebSocket           
                                                          gsize                       len);
 /* The copy-free way to send: read straight into the returned space (up to
  * *@max_len bytes), then mcr_websocket_end_send() with the count, which frames
- * and masks it in place. Only while mcr_websocket_can_send() is TRUE. */
+ * and masks it in place; with 0 when nothing was read, so that an empty
+ * queue gives its memory back. Only while mcr_websocket_can_send() is TRUE. */
 guint8            *mcr_websocket_begin_send             (McrWebSocket               *self,
                                                          gsize                      *max_len);
 void               mcr_websocket_end_send               (McrWebSocket               *self,
