@@ -27,6 +27,7 @@ G_DECLARE_FINAL_TYPE (McrDeviceGroup, mcr_device_group, MCR, DEVICE_GROUP, GObje
 /* Properties: "id", "name", "description", "group-type", "relay-id", "rights" */
 const char  *mcr_device_group_get_id          (McrDeviceGroup *self);
 const char  *mcr_device_group_get_name        (McrDeviceGroup *self);
+const char  *mcr_device_group_get_description (McrDeviceGroup *self);
 McrGroupType mcr_device_group_get_group_type  (McrDeviceGroup *self);
 const char  *mcr_device_group_get_relay_id    (McrDeviceGroup *self);
 guint32      mcr_device_group_get_rights      (McrDeviceGroup *self);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "mcr-device.h"
 #include "mcr-map-spec.h"
@@ -82,6 +83,11 @@ McrTlsPolicy   *mcr_server_get_tls_policy     (McrServer           *self);
 void            mcr_server_set_proxy_uri      (McrServer           *self,
                                                const char          *uri);
 GProxyResolver *mcr_server_get_proxy_resolver (McrServer           *self);
+/* The login key (the K of "host?key=K"), or NULL. */
+const char     *mcr_server_get_login_key      (McrServer           *self);
+/* Seconds to wait for the server to connect and log in (default 30). */
+void            mcr_server_set_timeout        (McrServer           *self,
+                                               guint                seconds);
 
 void            mcr_server_login_async        (McrServer           *self,
                                                const McrCredentials *credentials,
@@ -101,24 +107,49 @@ void            mcr_server_logout             (McrServer           *self);
  * arrived: store it), "peer-cert-info" (McrCertInfo of the last certificate
  * seen). Signal "devices-loaded" once the first full device list is in. */
 McrServerState  mcr_server_get_state          (McrServer           *self);
+const char     *mcr_server_state_to_string    (McrServerState       state);
 const GError   *mcr_server_get_error          (McrServer           *self);
 const char     *mcr_server_get_user_name      (McrServer           *self);
+const char     *mcr_server_get_user_id        (McrServer           *self);
 const char     *mcr_server_get_twofa_cookie   (McrServer           *self);
 const McrCertInfo *mcr_server_get_peer_cert_info (McrServer        *self);
 gboolean        mcr_server_get_devices_loaded (McrServer           *self);
+/* What serverinfo said: the feature bits ("features", "features2") and the
+ * SHA-384 of the certificate the server itself uses ("tlshash"; differs from
+ * the peer certificate behind a TLS-terminating proxy). */
+guint32         mcr_server_get_features       (McrServer           *self);
+guint32         mcr_server_get_features2      (McrServer           *self);
+const char     *mcr_server_get_server_tls_hash (McrServer          *self);
+/* A cookie that opens the web UI logged in, when the server allows login
+ * tokens; else NULL. */
+const char     *mcr_server_get_login_cookie   (McrServer           *self);
+
+/* Sends any command on the control channel (ignored when not connected).
+ * Every message from the server is also emitted as the detailed signal
+ * "message::ACTION" (const char *action, JsonObject *message). */
+void            mcr_server_send_command       (McrServer           *self,
+                                               JsonObject          *command);
+/* Stores a per-device RDP port on the server ("changedevice"). */
+void            mcr_server_set_device_rdp_port (McrServer          *self,
+                                               McrDevice           *device,
+                                               guint16              port);
 
 /* Models the UI binds to: items are McrDevice and McrDeviceGroup. */
 GListModel     *mcr_server_get_devices        (McrServer           *self);
 GListModel     *mcr_server_get_groups         (McrServer           *self);
 McrDevice      *mcr_server_lookup_device      (McrServer           *self,
                                                const char          *node_id);
+McrDeviceGroup *mcr_server_lookup_group       (McrServer           *self,
+                                               const char          *mesh_id);
 /* By node id, or by name without case, online devices first. */
 McrDevice      *mcr_server_find_device        (McrServer           *self,
                                                const char          *id_or_name);
 
 /* For tunnels: the current relay auth cookie, and the wss:// URI of a new
  * tunnel to @device (meshrelay.ashx, or localrelay.ashx for agentless
- * groups, through the group's relay device when it has one). */
+ * groups, through the group's relay device when it has one). The URI is NULL
+ * until the server has sent an auth cookie. It contains the cookie: never
+ * log it. */
 const char     *mcr_server_get_auth_cookie    (McrServer           *self);
 GUri           *mcr_server_build_relay_uri    (McrServer           *self,
                                                McrDevice           *device,

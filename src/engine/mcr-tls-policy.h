@@ -45,6 +45,9 @@ gboolean      mcr_tls_policy_get_ignore_cert (McrTlsPolicy        *self);
  * hex in any case, with or without ':' separators. */
 gboolean      mcr_tls_policy_add_pinned_hash (McrTlsPolicy        *self,
                                               const char          *hash);
+/* TRUE if one of @info's hashes was pinned. */
+gboolean      mcr_tls_policy_is_pinned       (McrTlsPolicy        *self,
+                                              const McrCertInfo   *info);
 /* TRUE if @certificate is acceptable: no errors in @errors (it chains to the
  * system trust and names the host), or a pinned hash matches, or
  * ignore-cert is set. */

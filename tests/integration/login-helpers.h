@@ -1,0 +1,38 @@
+/* login-helpers.h: logging into the testbed from the control-channel tests
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#pragma once
+
+#include "mcr-server.h"
+#include "mcr-testbed.h"
+
+G_BEGIN_DECLS
+
+/* A server object for the testbed, its certificate pinned by SHA-384. */
+McrServer *test_server_new          (const McrTestbed      *tb);
+/* Logs in and iterates the main loop until done (60 s at most). */
+gboolean   test_login               (McrServer             *server,
+                                     const McrCredentials  *credentials,
+                                     McrTokenRequest       *token_request,
+                                     GError               **error);
+gboolean   test_login_password      (McrServer             *server,
+                                     const char            *user,
+                                     const char            *password,
+                                     GError               **error);
+/* Waits for "devices-loaded" (or the property, if already TRUE). */
+gboolean   test_wait_devices_loaded (McrServer             *server,
+                                     guint                  timeout_ms);
+/* Waits until the device's "online" is @online. */
+gboolean   test_wait_online         (McrServer             *server,
+                                     const char            *node_id,
+                                     gboolean               online,
+                                     guint                  timeout_ms);
+/* Waits until the server's state is @state. */
+gboolean   test_wait_state          (McrServer             *server,
+                                     McrServerState         state,
+                                     guint                  timeout_ms);
+/* A unique name for a test account, e.g. "ctl-twofa-1234-5". */
+char      *test_unique_name         (const char            *prefix);
+
+G_END_DECLS
