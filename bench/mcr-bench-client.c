@@ -22,6 +22,7 @@
 #define IO_CHUNK   (256 * 1024)
 #define MAX_EVENTS 256
 #define READ_BUDGET 32   /* reads per stream and wakeup */
+#define STALL_US    (45 * G_USEC_PER_SEC) /* a stream that moves nothing for this long fails */
 
 typedef enum
 {
@@ -38,6 +39,8 @@ typedef struct
   guint           index;
   int             fd;
   McrWebSocket   *ws;
+  gboolean        started;
+  gboolean        opening;       /* started, no byte back yet (counted in run->n_opening) */
   gboolean        open;          /* connected (and 'c' seen on the relay) */
   gboolean        finished;      /* counted in run->n_done */
   gboolean        released;      /* transport closed */
@@ -55,6 +58,7 @@ typedef struct
   gint64          t_start;
   gint64          t_first;
   gint64          t_last;
+  gint64          t_progress;
   gboolean        exact;
   char           *error;
 } Stream;
@@ -69,6 +73,9 @@ struct _Run
   guint                  n_streams;
   guint                  n_done;
   guint                  n_open;
+  guint                  n_started;
+  guint                  n_opening;
+  gboolean               starting;
   gboolean               finished;
 };
 
@@ -107,6 +114,8 @@ struct _McrBenchClient
 
 static void stream_pump    (Stream *s);
 static void stream_release (Stream *s);
+static void stream_start   (Stream *s);
+static void run_start_more (Run    *run);
 
 /* ---- epoll inside the main loop ---- */
 
@@ -220,6 +229,17 @@ run_check_finished (Run *run)
     run->finished = TRUE;
 }
 
+/* The stream got its first byte back, or ended: the next may start. */
+static void
+stream_opening_done (Stream *s)
+{
+  if (!s->opening)
+    return;
+  s->opening = FALSE;
+  s->run->n_opening--;
+  run_start_more (s->run);
+}
+
 static void
 stream_finish (Stream     *s,
                const char *error)
@@ -229,6 +249,7 @@ stream_finish (Stream     *s,
   if (s->finished)
     return;
   s->finished = TRUE;
+  stream_opening_done (s);
   if (error != NULL)
     {
       s->error = g_strdup (error);
@@ -312,6 +333,7 @@ stream_commit (Stream       *s,
     skip = (gsize) MIN ((guint64) len, s->header_len - s->sent);
   mcr_bench_hash_update (&s->send_hash, buf + skip, len - skip);
   s->sent += len;
+  s->t_progress = g_get_monotonic_time ();
 }
 
 static void
@@ -327,8 +349,12 @@ stream_received (Stream       *s,
                         : "more bytes came than were asked for");
       return;
     }
+  s->t_progress = g_get_monotonic_time ();
   if (s->received == 0)
-    s->t_first = g_get_monotonic_time ();
+    {
+      s->t_first = s->t_progress;
+      stream_opening_done (s);
+    }
   mcr_bench_hash_update (&s->recv_hash, data, len);
   s->received += len;
   if (s->received == s->recv_total)
@@ -344,6 +370,7 @@ stream_opened (Stream *s)
   Run *run = s->run;
 
   s->open = TRUE;
+  s->t_progress = g_get_monotonic_time ();
   run->n_open++;
   run->result->max_open = MAX (run->result->max_open, run->n_open);
   stream_pump (s);
@@ -536,11 +563,12 @@ on_ws_connected (GObject      *source,
 
 static McrWebSocket *
 relay_websocket_new (const McrBenchTarget *target,
+                     guint                 alt,
                      McrProtocol           protocol,
                      GError              **error)
 {
-  g_autoptr(GUri) uri = mcr_server_build_relay_uri (target->server, target->device, protocol,
-                                                    target->remote_port, NULL);
+  g_autoptr(GUri) uri = mcr_server_build_relay_uri (target->server, target->device[alt], protocol,
+                                                    target->remote_port[alt], NULL);
   McrWebSocket *ws;
 
   if (uri == NULL)
@@ -559,12 +587,17 @@ static void
 stream_start (Stream *s)
 {
   const McrBenchTarget *target = s->run->target;
+  guint alt = s->index % MAX (target->n_alt, 1);
   g_autoptr(GError) error = NULL;
 
-  s->t_start = g_get_monotonic_time ();
+  s->t_start = s->t_progress = g_get_monotonic_time ();
+  s->started = TRUE;
+  s->opening = TRUE;
+  s->run->n_started++;
+  s->run->n_opening++;
   if (target->path != MCR_BENCH_PATH_RELAY)
     {
-      s->fd = connect_loopback (target->port, SOCK_STREAM);
+      s->fd = connect_loopback (target->port[alt], SOCK_STREAM);
       if (s->fd < 0)
         {
           stream_finish (s, g_strerror (errno));
@@ -573,7 +606,7 @@ stream_start (Stream *s)
       set_events (s->run->client, s, EPOLLOUT);
       return;
     }
-  s->ws = relay_websocket_new (target, MCR_PROTOCOL_TCP, &error);
+  s->ws = relay_websocket_new (target, alt, MCR_PROTOCOL_TCP, &error);
   if (s->ws == NULL)
     {
       stream_finish (s, error->message);
@@ -702,13 +735,51 @@ fill_result (Run *run)
     }
 }
 
+static void
+run_start_more (Run *run)
+{
+  guint max = run->spec->max_opening;
+
+  /* stream_start() may end a stream at once, which calls back here. */
+  if (run->starting)
+    return;
+  run->starting = TRUE;
+  while (run->n_started < run->n_streams && (max == 0 || run->n_opening < max))
+    stream_start (run->streams[run->n_started]);
+  run->starting = FALSE;
+}
+
+static gboolean
+on_stall_check (gpointer user_data)
+{
+  Run *run = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  for (guint i = 0; i < run->n_started; i++)
+    {
+      Stream *s = run->streams[i];
+
+      if (!s->finished && now - s->t_progress > STALL_US)
+        {
+          g_autofree char *msg = g_strdup_printf ("nothing moved for %d s (%s, %" G_GUINT64_FORMAT
+                                                  " bytes out, %" G_GUINT64_FORMAT " in)",
+                                                  (int) (STALL_US / G_USEC_PER_SEC),
+                                                  s->open ? "open" : "not open yet",
+                                                  s->sent, s->received);
+          stream_finish (s, msg);
+        }
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 void
 mcr_bench_client_run (McrBenchClient        *self,
                       const McrBenchTarget  *target,
                       const McrBenchRunSpec *spec,
                       McrBenchRunResult     *result)
 {
-  Run run = { self, target, spec, result, NULL, spec->n_streams, 0, 0, FALSE };
+  Run run = { self, target, spec, result, NULL, spec->n_streams };
+  GSource *stall;
 
   memset (result, 0, sizeof *result);
   run.streams = g_new0 (Stream *, spec->n_streams);
@@ -745,9 +816,13 @@ mcr_bench_client_run (McrBenchClient        *self,
     }
 
   result->t_start = g_get_monotonic_time ();
-  for (guint i = 0; i < spec->n_streams; i++)
-    stream_start (run.streams[i]);
+  stall = g_timeout_source_new_seconds (1);
+  g_source_set_callback (stall, on_stall_check, &run, NULL);
+  g_source_attach (stall, self->context);
+  run_start_more (&run);
   wait_until (self->context, run_is_finished, &run, spec->timeout_s * 1000);
+  g_source_destroy (stall);
+  g_source_unref (stall);
   result->t_end = g_get_monotonic_time ();
   if (!run.finished && result->error == NULL)
     result->error = g_strdup_printf ("timed out after %u s with %u of %u streams done",
@@ -985,7 +1060,7 @@ mcr_bench_client_run_udp (McrBenchClient       *self,
     {
       g_autoptr(GError) error = NULL;
 
-      u.ws = relay_websocket_new (target, MCR_PROTOCOL_UDP, &error);
+      u.ws = relay_websocket_new (target, 0, MCR_PROTOCOL_UDP, &error);
       if (u.ws == NULL)
         {
           u.failed = TRUE;
@@ -1004,7 +1079,7 @@ mcr_bench_client_run_udp (McrBenchClient       *self,
     {
       struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &u };
 
-      u.fd = connect_loopback (target->port, SOCK_DGRAM);
+      u.fd = connect_loopback (target->port[0], SOCK_DGRAM);
       setsockopt (u.fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
       epoll_ctl (self->epfd, EPOLL_CTL_ADD, u.fd, &ev);
       u.open = TRUE;

@@ -63,10 +63,10 @@ struct _McrBenchServices
   McrBenchReportFunc  func;
   gpointer            user_data;
   int                 epfd;
-  Item                listeners[3];
+  Item                listeners[2 + MCR_BENCH_N_ECHO];
   Item                udp;
   Item                wake;
-  guint16             ports[3];
+  guint16             ports[2 + MCR_BENCH_N_ECHO];
   guint16             udp_port;
   GThread            *thread;
   gint                n_open;
@@ -486,10 +486,10 @@ mcr_bench_services_start (GMainContext       *context,
   self->user_data = user_data;
   self->scratch = g_malloc (MAX (IO_CHUNK, 65536));
   self->epfd = epoll_create1 (EPOLL_CLOEXEC);
-  for (int k = 0; k < 3; k++)
+  for (int k = 0; k < 2 + MCR_BENCH_N_ECHO; k++)
     {
       self->listeners[k].type = ITEM_LISTENER;
-      self->listeners[k].kind = (McrBenchServiceKind) k;
+      self->listeners[k].kind = (McrBenchServiceKind) MIN (k, MCR_BENCH_SERVICE_ECHO);
       self->listeners[k].fd = bind_loopback (SOCK_STREAM, &self->ports[k], error);
       if (self->listeners[k].fd < 0)
         return NULL; /* a tool: the process ends on this error */
@@ -517,6 +517,13 @@ mcr_bench_services_get_port (McrBenchServices   *self,
 }
 
 guint16
+mcr_bench_services_get_echo_port (McrBenchServices *self,
+                                  guint             i)
+{
+  return self->ports[MCR_BENCH_SERVICE_ECHO + MIN (i, MCR_BENCH_N_ECHO - 1)];
+}
+
+guint16
 mcr_bench_services_get_udp_port (McrBenchServices *self)
 {
   return self->udp_port;
@@ -537,7 +544,7 @@ mcr_bench_services_stop (McrBenchServices *self)
     g_printerr ("mcr-bench: cannot stop the services: %s\n", g_strerror (errno));
   g_thread_join (self->thread);
   /* Connections still open are left to the end of the process. */
-  for (int k = 0; k < 3; k++)
+  for (int k = 0; k < 2 + MCR_BENCH_N_ECHO; k++)
     close (self->listeners[k].fd);
   close (self->udp.fd);
   close (self->wake.fd);

@@ -67,6 +67,7 @@ typedef struct
   guint            conns_small;
   guint            conns_large;
   guint64          conn_bytes;
+  gint             conn_opening;
   guint            udp_count;
   gsize            udp_size;
   guint            udp_window;
@@ -84,7 +85,8 @@ typedef struct
   McrBenchServices *services;
   McrBenchClient  *client;
   McrServer       *server;
-  McrDevice       *device;
+  McrDevice       *devices[MCR_BENCH_MAX_ALT]; /* the testbed's agents, the first one first */
+  guint            n_devices;
   McrBenchRouter  *shared_router;   /* parallel, ttfb, 200 connections, UDP */
   guint            n_routers;
 
@@ -303,8 +305,25 @@ iterate_for (Bench  *b,
 }
 
 static void
+add_device (Bench      *b,
+            const char *node_id)
+{
+  McrDevice *device = NULL;
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < end
+         && ((device = mcr_server_lookup_device (b->server, node_id)) == NULL
+             || !mcr_device_get_online (device)))
+    iterate_for (b, 50);
+  if (device == NULL || !mcr_device_get_online (device))
+    die ("the testbed's device %s is not online", node_id);
+  b->devices[b->n_devices++] = g_object_ref (device);
+}
+
+static void
 login (Bench *b)
 {
+  g_auto(GStrv) extra = NULL;
   g_autoptr(GError) error = NULL;
   McrCredentials credentials = { .user = env_get (b, "MCR_TEST_USER"),
                                  .password = env_get (b, "MCR_TEST_PASS") };
@@ -330,12 +349,13 @@ login (Bench *b)
              || mcr_server_lookup_device (b->server, node_id) == NULL
              || !mcr_device_get_online (mcr_server_lookup_device (b->server, node_id))))
     iterate_for (b, 50);
-  b->device = mcr_server_lookup_device (b->server, node_id);
-  if (b->device == NULL || !mcr_device_get_online (b->device))
-    die ("the testbed's device %s is not online", node_id);
   if (mcr_server_get_auth_cookie (b->server) == NULL)
     die ("the server sent no relay auth cookie");
-  g_object_ref (b->device);
+  extra = g_strsplit (g_hash_table_lookup (b->env, "MCR_TEST_EXTRA_NODEIDS") ?: "", " ", -1);
+  add_device (b, node_id);
+  for (char **id = extra; *id != NULL && b->n_devices < MCR_BENCH_MAX_ALT; id++)
+    if (**id != '\0')
+      add_device (b, *id);
 }
 
 /* ---- routers ---- */
@@ -351,42 +371,53 @@ add_map (GPtrArray   *args,
                                           node_id, remote_port));
 }
 
-/* A fresh router with maps to the sink, source and echo (and UDP echo), or
- * @n_extra more maps to the echo for the idle test. */
+/* The maps of most groups: to the sink, source and echo (and UDP echo). */
+static GPtrArray *
+standard_maps (Bench    *b,
+               gboolean  with_udp)
+{
+  GPtrArray *args = g_ptr_array_new_with_free_func (g_free);
+  const char *node_id = mcr_device_get_id (b->devices[0]);
+
+  add_map (args, MCR_PROTOCOL_TCP, node_id,
+           mcr_bench_services_get_port (b->services, MCR_BENCH_SERVICE_SINK));
+  add_map (args, MCR_PROTOCOL_TCP, node_id,
+           mcr_bench_services_get_port (b->services, MCR_BENCH_SERVICE_SOURCE));
+  add_map (args, MCR_PROTOCOL_TCP, node_id, mcr_bench_services_get_echo_port (b->services, 0));
+  if (with_udp)
+    add_map (args, MCR_PROTOCOL_UDP, node_id, mcr_bench_services_get_udp_port (b->services));
+  return args;
+}
+
+/* One map per device, to echo service i on device i (the port tells them
+ * apart). */
+static GPtrArray *
+spread_maps (Bench *b)
+{
+  GPtrArray *args = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < b->n_devices; i++)
+    add_map (args, MCR_PROTOCOL_TCP, mcr_device_get_id (b->devices[i]),
+             mcr_bench_services_get_echo_port (b->services, i));
+  return args;
+}
+
 static McrBenchRouter *
 start_router (Bench      *b,
               const char *purpose,
-              gboolean    with_udp,
-              guint       n_extra)
+              GPtrArray  *args)
 {
-  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) owned = args;
   g_autoptr(GError) error = NULL;
   g_autofree char *log_name = g_strdup_printf ("router-%u-%s.log", ++b->n_routers, purpose);
   g_autofree char *log_path = g_build_filename (b->out_dir, log_name, NULL);
-  const char *node_id = env_get (b, "MCR_TEST_NODEID");
   McrBenchRouter *router;
-  guint n;
 
-  if (n_extra == 0)
-    {
-      add_map (args, MCR_PROTOCOL_TCP, node_id,
-               mcr_bench_services_get_port (b->services, MCR_BENCH_SERVICE_SINK));
-      add_map (args, MCR_PROTOCOL_TCP, node_id,
-               mcr_bench_services_get_port (b->services, MCR_BENCH_SERVICE_SOURCE));
-      add_map (args, MCR_PROTOCOL_TCP, node_id,
-               mcr_bench_services_get_port (b->services, MCR_BENCH_SERVICE_ECHO));
-      if (with_udp)
-        add_map (args, MCR_PROTOCOL_UDP, node_id, mcr_bench_services_get_udp_port (b->services));
-    }
-  for (guint i = 0; i < n_extra; i++)
-    add_map (args, MCR_PROTOCOL_TCP, node_id,
-             mcr_bench_services_get_port (b->services, MCR_BENCH_SERVICE_ECHO));
-  n = args->len;
-  say ("starting the router (%s, %u maps)", purpose, n);
+  say ("starting the router (%s, %u maps)", purpose, args->len);
   router = mcr_bench_router_start (b->router_path, b->address, env_get (b, "MCR_TEST_USER"),
                                    env_get (b, "MCR_TEST_PASS"), env_get (b, "MCR_TEST_CERTHASH"),
-                                   node_id, args, n, (guint64) b->router_nofile, log_path,
-                                   b->context, &error);
+                                   mcr_device_get_id (b->devices[0]), args, args->len,
+                                   (guint64) b->router_nofile, log_path, b->context, &error);
   if (router == NULL)
     say ("the router did not come up: %s", error->message);
   return router;
@@ -412,20 +443,54 @@ target_for (Bench           *b,
             McrProtocol      protocol,
             guint16          service_port)
 {
-  McrBenchTarget t = { path, service_port, b->server, b->device, service_port };
+  McrBenchTarget t = { .path = path, .n_alt = 1, .server = b->server };
 
+  t.device[0] = b->devices[0];
+  t.remote_port[0] = t.port[0] = service_port;
   if (path == MCR_BENCH_PATH_MAP)
-    t.port = router != NULL ? mcr_bench_router_get_local_port (router, protocol, service_port) : 0;
+    t.port[0] = router != NULL ? mcr_bench_router_get_local_port (router, protocol, service_port)
+                               : 0;
   return t;
+}
+
+/* Connections spread over every device of the testbed (see spread_maps()). */
+static McrBenchTarget
+target_spread (Bench          *b,
+               McrBenchPath    path,
+               McrBenchRouter *router)
+{
+  McrBenchTarget t = { .path = path, .n_alt = b->n_devices, .server = b->server };
+
+  for (guint i = 0; i < b->n_devices; i++)
+    {
+      guint16 echo = mcr_bench_services_get_echo_port (b->services, i);
+
+      t.device[i] = b->devices[i];
+      t.remote_port[i] = t.port[i] = echo;
+      if (path == MCR_BENCH_PATH_MAP)
+        t.port[i] = router != NULL ? mcr_bench_router_get_local_port (router, MCR_PROTOCOL_TCP, echo)
+                                   : 0;
+    }
+  return t;
+}
+
+static gboolean
+target_ready (const McrBenchTarget *t)
+{
+  for (guint i = 0; i < t->n_alt; i++)
+    if (t->port[i] == 0)
+      return FALSE;
+  return TRUE;
 }
 
 /* ---- sampling the router while it works ---- */
 
+/* Peak fds and RSS of the router (0), the agent (1) and the server (2). */
 typedef struct
 {
-  int     pid;
-  guint   max_fds;
-  guint64 max_rss_kib;
+  int      pid[3];
+  guint    max_fds[3];
+  guint64  max_rss_kib[3];
   GSource *source;
 } Sampler;
 
@@ -435,22 +500,25 @@ on_sample (gpointer user_data)
   Sampler *s = user_data;
   McrBenchProcStat st;
 
-  if (mcr_bench_proc_stat (s->pid, &st))
-    {
-      s->max_fds = MAX (s->max_fds, st.n_fds);
-      s->max_rss_kib = MAX (s->max_rss_kib, st.vm_rss_kib);
-    }
+  for (int i = 0; i < 3; i++)
+    if (s->pid[i] > 0 && mcr_bench_proc_stat (s->pid[i], &st))
+      {
+        s->max_fds[i] = MAX (s->max_fds[i], st.n_fds);
+        s->max_rss_kib[i] = MAX (s->max_rss_kib[i], st.vm_rss_kib);
+      }
   return G_SOURCE_CONTINUE;
 }
 
 static void
 sampler_start (Bench   *b,
                Sampler *s,
-               int      pid)
+               int      router_pid)
 {
   memset (s, 0, sizeof *s);
-  s->pid = pid;
-  s->source = g_timeout_source_new (50);
+  s->pid[0] = router_pid;
+  s->pid[1] = b->agent_pid;
+  s->pid[2] = b->server_pid;
+  s->source = g_timeout_source_new (100);
   g_source_set_callback (s->source, on_sample, s, NULL);
   g_source_attach (s->source, b->context);
 }
@@ -508,13 +576,14 @@ measure_transfer (Bench          *b,
                              : MCR_BENCH_SERVICE_SOURCE;
   McrBenchTarget target = target_for (b, path, router, MCR_PROTOCOL_TCP,
                                       mcr_bench_services_get_port (b->services, kind));
-  McrBenchRunSpec spec = { mode, n_streams, b->bulk_bytes / n_streams, FALSE,
-                           (guint) (60 + b->bulk_bytes / MIB) };
+  McrBenchRunSpec spec = { .mode = mode, .n_streams = n_streams,
+                           .bytes_each = b->bulk_bytes / n_streams,
+                           .timeout_s = (guint) (60 + b->bulk_bytes / MIB) };
   McrBenchRunResult r;
   g_autofree char *what = NULL;
   gboolean ok;
 
-  if (path == MCR_BENCH_PATH_MAP && target.port == 0)
+  if (path == MCR_BENCH_PATH_MAP && !target_ready (&target))
     {
       row_fail (row, path, "no router");
       return FALSE;
@@ -577,7 +646,7 @@ phase_throughput (Bench *b)
   if (up_ok && down_ok)
     row_set (relay_cpu, MCR_BENCH_PATH_RELAY, (srv1 - srv0) / (2.0 * (double) b->bulk_bytes / 1e9));
 
-  router = start_router (b, "throughput", FALSE, 0);
+  router = start_router (b, "throughput", standard_maps (b, FALSE));
   cpu = row_new (b, "Router CPU per GB moved (up + down)", "s/GB", 2);
   cpu->target = TARGET_AT_MOST;
   cpu->target_value = 1.0;
@@ -622,7 +691,7 @@ static McrBenchRouter *
 shared_router (Bench *b)
 {
   if (b->shared_router == NULL)
-    b->shared_router = start_router (b, "shared", TRUE, 0);
+    b->shared_router = start_router (b, "shared", standard_maps (b, TRUE));
   return b->shared_router;
 }
 
@@ -694,11 +763,12 @@ phase_ttfb (Bench *b)
   for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
     {
       McrBenchTarget target = target_for (b, p, router, MCR_PROTOCOL_TCP, echo);
-      McrBenchRunSpec spec = { MCR_BENCH_ECHO, 1, 1, FALSE, 30 };
+      McrBenchRunSpec spec = { .mode = MCR_BENCH_ECHO, .n_streams = 1, .bytes_each = 1,
+                               .timeout_s = 60 };
       g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
       g_autofree char *error = NULL;
 
-      if (p == MCR_BENCH_PATH_MAP && target.port == 0)
+      if (p == MCR_BENCH_PATH_MAP && !target_ready (&target))
         {
           row_fail (p50, p, "no router");
           continue;
@@ -735,29 +805,39 @@ phase_ttfb (Bench *b)
 static void
 measure_conns (Bench          *b,
                McrBenchRouter *router,
+               gboolean        spread,
                guint           n,
                Row            *row,
-               Sampler        *sampler)
+               guint          *router_fds)
 {
-  guint16 echo = mcr_bench_services_get_port (b->services, MCR_BENCH_SERVICE_ECHO);
+  Sampler sampler;
+  guint16 echo = mcr_bench_services_get_echo_port (b->services, 0);
 
   for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
     {
-      McrBenchTarget target = target_for (b, p, router, MCR_PROTOCOL_TCP, echo);
-      McrBenchRunSpec spec = { MCR_BENCH_ECHO, n, b->conn_bytes, TRUE, 120 + n / 5 };
+      McrBenchTarget target = spread ? target_spread (b, p, router)
+                              : target_for (b, p, router, MCR_PROTOCOL_TCP, echo);
+      McrBenchRunSpec spec = { .mode = MCR_BENCH_ECHO, .n_streams = n, .bytes_each = b->conn_bytes,
+                               .hold_open = TRUE, .max_opening = (guint) b->conn_opening,
+                               .timeout_s = 120 + n / 2 };
       McrBenchRunResult r;
       g_autofree char *what = NULL;
 
-      if (p == MCR_BENCH_PATH_MAP && target.port == 0)
+      if (p == MCR_BENCH_PATH_MAP && !target_ready (&target))
         {
           row_fail (row, p, "no router");
           continue;
         }
-      if (p == MCR_BENCH_PATH_MAP && sampler != NULL)
-        sampler_start (b, sampler, mcr_bench_router_get_pid (router));
+      if (p != MCR_BENCH_PATH_DIRECT)
+        sampler_start (b, &sampler, p == MCR_BENCH_PATH_MAP ? mcr_bench_router_get_pid (router) : 0);
       mcr_bench_client_run (b->client, &target, &spec, &r);
-      if (p == MCR_BENCH_PATH_MAP && sampler != NULL)
-        sampler_stop (sampler);
+      if (p != MCR_BENCH_PATH_DIRECT)
+        {
+          sampler_stop (&sampler);
+          row_note (row, "%s: first agent's peak %u fds", path_names[p], sampler.max_fds[1]);
+          if (p == MCR_BENCH_PATH_MAP)
+            *router_fds = sampler.max_fds[0];
+        }
       if (r.ok)
         {
           row_set (row, p, (double) (r.t_end - r.t_start) / 1e6);
@@ -783,17 +863,20 @@ phase_conns (Bench *b)
   char name[96];
   Row *small, *large, *rss;
   McrBenchRouter *router;
-  Sampler sampler;
+  guint router_fds = 0;
   McrBenchProcStat st;
+  g_autofree char *opening = b->conn_opening > 0
+    ? g_strdup_printf (" (≤ %d opening at a time)", b->conn_opening) : g_strdup (", all at once");
 
   g_snprintf (name, sizeof name, "%u concurrent connections, %" G_GUINT64_FORMAT
-              " KiB echoed each", b->conns_small, b->conn_bytes / 1024);
+              " KiB echoed each%s", b->conns_small, b->conn_bytes / 1024, opening);
   small = row_new (b, name, "s", 2);
   small->target = TARGET_EXACT;
-  measure_conns (b, shared_router (b), b->conns_small, small, NULL);
+  measure_conns (b, shared_router (b), FALSE, b->conns_small, small, &router_fds);
 
-  g_snprintf (name, sizeof name, "%u concurrent connections, %" G_GUINT64_FORMAT
-              " KiB echoed each", b->conns_large, b->conn_bytes / 1024);
+  g_snprintf (name, sizeof name, "%u concurrent connections over %u agent%s, %" G_GUINT64_FORMAT
+              " KiB echoed each%s", b->conns_large, b->n_devices, b->n_devices > 1 ? "s" : "",
+              b->conn_bytes / 1024, opening);
   large = row_new (b, name, "s", 2);
   large->target = TARGET_EXACT;
   g_snprintf (name, sizeof name, "Router peak RSS, %u connections", b->conns_large);
@@ -802,21 +885,21 @@ phase_conns (Bench *b)
   rss->target_value = 64;
   rss->exact_needed = TRUE;
 
-  router = start_router (b, "connections", FALSE, 0);
+  router = start_router (b, "connections", spread_maps (b));
   if (router == NULL)
     {
       row_fail (large, MCR_BENCH_PATH_MAP, "the router did not start");
       row_fail (rss, MCR_BENCH_PATH_MAP, "the router did not start");
-      measure_conns (b, NULL, b->conns_large, large, NULL);
+      measure_conns (b, NULL, TRUE, b->conns_large, large, &router_fds);
       return;
     }
-  measure_conns (b, router, b->conns_large, large, &sampler);
+  measure_conns (b, router, TRUE, b->conns_large, large, &router_fds);
   if (mcr_bench_proc_stat (mcr_bench_router_get_pid (router), &st))
     {
       row_set (rss, MCR_BENCH_PATH_MAP, (double) st.vm_hwm_kib / 1024.0);
       rss->map_exact = large->map_exact;
       row_note (rss, "router peak %u fds, RLIMIT_NOFILE soft %" G_GUINT64_FORMAT
-                " (driver started with %" G_GUINT64_FORMAT ")", sampler.max_fds,
+                " (driver started with %" G_GUINT64_FORMAT ")", router_fds,
                 soft_nofile_of (mcr_bench_router_get_pid (router)), (guint64) b->nofile_start);
     }
   else
@@ -841,7 +924,7 @@ phase_udp (Bench *b)
       McrBenchTarget target = target_for (b, p, router, MCR_PROTOCOL_UDP, port);
       McrBenchUdpResult r;
 
-      if (p == MCR_BENCH_PATH_MAP && target.port == 0)
+      if (p == MCR_BENCH_PATH_MAP && !target_ready (&target))
         {
           row_fail (rate, p, "no router");
           continue;
@@ -878,7 +961,14 @@ phase_idle (Bench *b)
   wakeups->target = TARGET_AT_MOST;
   wakeups->target_value = 1.0;
 
-  router = start_router (b, "idle", FALSE, b->idle_maps);
+  {
+    GPtrArray *args = g_ptr_array_new_with_free_func (g_free);
+
+    for (guint i = 0; i < b->idle_maps; i++)
+      add_map (args, MCR_PROTOCOL_TCP, mcr_device_get_id (b->devices[0]),
+               mcr_bench_services_get_echo_port (b->services, 0));
+    router = start_router (b, "idle", args);
+  }
   if (router == NULL)
     {
       row_fail (cpu, MCR_BENCH_PATH_MAP, "the router did not start");
@@ -1140,8 +1230,11 @@ set_sizes (Bench  *b,
   b->bulk_bytes = (size_mib ? size_mib : b->quick ? 16 : 256) * (guint64) MIB;
   b->ttfb_count = b->quick ? 10 : 50;
   b->conns_small = b->quick ? 20 : 200;
-  b->conns_large = b->quick ? 100 : 1000;
+  if (b->conns_large == 0)
+    b->conns_large = b->quick ? 100 : 1000;
   b->conn_bytes = 16 * 1024;
+  if (b->conn_opening < 0)
+    b->conn_opening = 50;
   b->udp_count = b->quick ? 2000 : 20000;
   b->udp_size = 512;
   b->udp_window = 32;
@@ -1153,7 +1246,7 @@ int
 main (int    argc,
       char **argv)
 {
-  Bench bench = { 0 }, *b = &bench;
+  Bench bench = { .conn_opening = -1 }, *b = &bench;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   gint64 size_mib = 0;
@@ -1169,6 +1262,11 @@ main (int    argc,
     { "size", 0, 0, G_OPTION_ARG_INT64, &size_mib, "Bulk transfer size in MiB", "MIB" },
     { "router-nofile", 0, 0, G_OPTION_ARG_INT64, &b->router_nofile,
       "The router's RLIMIT_NOFILE soft limit (default: the one this was started with)", "N" },
+    { "conns", 0, 0, G_OPTION_ARG_INT, &b->conns_large,
+      "The larger number of concurrent connections (default 1000)", "N" },
+    { "conn-opening", 0, 0, G_OPTION_ARG_INT, &b->conn_opening,
+      "Concurrent connections: at most N waiting for their first echo at a time (default 50; "
+      "0: all at once)", "N" },
     { "label", 0, 0, G_OPTION_ARG_STRING, &b->label, "A label for the results (e.g. the commit)", "TEXT" },
     { "self-test", 0, 0, G_OPTION_ARG_NONE, &self_test, "Check the hash and the parser, then exit", NULL },
     { NULL }
@@ -1244,7 +1342,8 @@ main (int    argc,
        mcr_bench_services_get_port (b->services, MCR_BENCH_SERVICE_ECHO),
        mcr_bench_services_get_udp_port (b->services), b->load_before);
   login (b);
-  say ("logged in to %s; device %s online", b->address, mcr_device_get_name (b->device));
+  say ("logged in to %s; %u device%s online", b->address, b->n_devices,
+       b->n_devices > 1 ? "s" : "");
 
   if (wanted (b, "throughput"))
     phase_throughput (b);

@@ -88,6 +88,10 @@ McrBenchServices *mcr_bench_services_start    (GMainContext       *context,
                                                GError            **error);
 guint16           mcr_bench_services_get_port (McrBenchServices   *self,
                                                McrBenchServiceKind kind);
+/* Several echo services, to tell maps to different devices apart by port. */
+#define MCR_BENCH_N_ECHO 8
+guint16           mcr_bench_services_get_echo_port (McrBenchServices *self,
+                                                    guint             i);
 guint16           mcr_bench_services_get_udp_port (McrBenchServices *self);
 /* Connections open right now (all kinds). */
 guint             mcr_bench_services_get_n_open (McrBenchServices *self);
@@ -110,14 +114,17 @@ typedef enum
   MCR_BENCH_ECHO,     /* payload to the echo service and back */
 } McrBenchMode;
 
-/* Where a client connects for one path and service. */
+/* Where a client connects for one path and service. Stream i goes to
+ * alternative i % n_alt (connections spread over several devices). */
+#define MCR_BENCH_MAX_ALT 8
 typedef struct
 {
   McrBenchPath path;
-  guint16      port;       /* DIRECT: the service; MAP: the router's local port */
-  McrServer   *server;     /* RELAY: logged in */
-  McrDevice   *device;     /* RELAY */
-  guint16      remote_port;/* RELAY: the service port on the agent's side */
+  guint        n_alt;
+  guint16      port[MCR_BENCH_MAX_ALT];        /* DIRECT: the service; MAP: the router's local port */
+  McrServer   *server;                         /* RELAY: logged in */
+  McrDevice   *device[MCR_BENCH_MAX_ALT];      /* RELAY */
+  guint16      remote_port[MCR_BENCH_MAX_ALT]; /* RELAY: the service port on the agent's side */
 } McrBenchTarget;
 
 typedef struct
@@ -126,6 +133,8 @@ typedef struct
   guint        n_streams;
   guint64      bytes_each;   /* payload per stream */
   gboolean     hold_open;    /* keep every stream open until all are done */
+  guint        max_opening;  /* at most this many streams waiting for their first
+                              * byte back at a time (0: start all at once) */
   guint        timeout_s;
 } McrBenchRunSpec;
 
