@@ -25,6 +25,7 @@ struct _McrDeviceDirectory
   GHashTable *group_table;    /* mesh id -> McrDeviceGroup */
   GHashTable *listed_groups;  /* mesh ids in the last "meshes" reply */
   GHashTable *conn_table;     /* node id -> GINT_TO_POINTER (conn) */
+  GHashTable *retired;        /* node id -> McrDevice (ref) that left the model */
 
   char       *user_id;
   McrLinks   *user_links;     /* the user's own links */
@@ -41,6 +42,7 @@ mcr_device_directory_finalize (GObject *object)
   g_clear_pointer (&self->group_table, g_hash_table_unref);
   g_clear_pointer (&self->listed_groups, g_hash_table_unref);
   g_clear_pointer (&self->conn_table, g_hash_table_unref);
+  g_clear_pointer (&self->retired, g_hash_table_unref);
   g_clear_object (&self->devices);
   g_clear_object (&self->groups);
   g_free (self->user_id);
@@ -63,6 +65,7 @@ mcr_device_directory_init (McrDeviceDirectory *self)
   self->group_table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->listed_groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->conn_table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->retired = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }
 
 McrDeviceDirectory *
@@ -346,6 +349,10 @@ mcr_device_directory_update_groups (McrDeviceDirectory *self,
 
 /* ---- devices ---- */
 
+/* A device that leaves the model goes offline and is kept aside: when the
+ * same node comes back (a temporary agent reconnecting is deleted and added
+ * again by the server), it is the same object, so that whoever holds it (a
+ * port map) sees it come back online. */
 static void
 remove_device (McrDeviceDirectory *self,
                McrDevice          *device)
@@ -355,6 +362,9 @@ remove_device (McrDeviceDirectory *self,
   g_hash_table_remove (self->device_table, mcr_device_get_id (device));
   g_hash_table_remove (self->conn_table, mcr_device_get_id (device));
   remove_from_store (self->devices, device);
+  _mcr_device_set_online (device, FALSE);
+  g_hash_table_replace (self->retired, g_strdup (mcr_device_get_id (device)),
+                        g_object_ref (device));
 }
 
 /* Updates (or adds) the device described by @node in group @mesh_id.
@@ -377,8 +387,12 @@ update_device (McrDeviceDirectory *self,
   device = g_hash_table_lookup (self->device_table, id);
   if (device == NULL)
     {
-      g_autoptr(McrDevice) created = _mcr_device_new (id);
+      g_autofree char *retired_key = NULL;
+      g_autoptr(McrDevice) created = NULL;
 
+      if (!g_hash_table_steal_extended (self->retired, id, (gpointer *) &retired_key,
+                                        (gpointer *) &created))
+        created = _mcr_device_new (id);
       device = created;
       g_hash_table_insert (self->device_table, g_strdup (id), device);
       g_list_store_append (self->devices, device);
@@ -508,6 +522,7 @@ mcr_device_directory_clear (McrDeviceDirectory *self)
   g_hash_table_remove_all (self->conn_table);
   g_hash_table_remove_all (self->group_table);
   g_hash_table_remove_all (self->listed_groups);
+  g_hash_table_remove_all (self->retired);
   g_list_store_remove_all (self->devices);
   g_list_store_remove_all (self->groups);
   g_clear_pointer (&self->user_id, g_free);

@@ -145,8 +145,9 @@ mcr_app_id_from_string (const char  *str,
   return TRUE;
 }
 
-/* Split on ':' outside double quotes and square brackets; quotes are removed,
- * brackets kept (for IPv6 addresses). */
+/* Split on ':' outside double quotes and square brackets; quotes are removed
+ * (everywhere, so that no field holds one), brackets kept (for IPv6
+ * addresses). */
 static GPtrArray *
 split_fields (const char *s,
               GError    **error)
@@ -157,7 +158,7 @@ split_fields (const char *s,
 
   for (; *s; s++)
     {
-      if (*s == '"' && !bracket)
+      if (*s == '"')
         quoted = !quoted;
       else if (*s == '[' && !quoted)
         bracket = TRUE, g_string_append_c (cur, *s);
@@ -194,8 +195,16 @@ parse_port (const char *str,
   return TRUE;
 }
 
-static gboolean
-valid_remote_host (const char *host)
+/**
+ * mcr_map_spec_is_valid_remote_host:
+ * @host: the far address of a relay map
+ *
+ * Returns: %TRUE if @host is an IP address (without brackets) or a plain
+ *   host name (letters, digits, '-', '.', '_'; at most 253 characters) that
+ *   the agent can resolve on its side.
+ */
+gboolean
+mcr_map_spec_is_valid_remote_host (const char *host)
 {
   g_autoptr(GInetAddress) addr = NULL;
 
@@ -325,7 +334,7 @@ mcr_map_spec_parse_argument (const char *arg,
         spec->remote_ip = g_strndup (ip + 1, len - 2);
       else
         spec->remote_ip = g_strdup (ip);
-      if (!valid_remote_host (spec->remote_ip))
+      if (!mcr_map_spec_is_valid_remote_host (spec->remote_ip))
         return invalid (error, arg, _("the remote address is not an IP address or host name"));
     }
 
@@ -346,8 +355,11 @@ mcr_map_spec_parse_argument (const char *arg,
 char *
 mcr_map_spec_to_argument (const McrMapSpec *spec)
 {
-  const char *app = spec->app_id == MCR_APP_CUSTOM ? (spec->app_name ? spec->app_name : "")
-                                                   : mcr_app_id_to_string (spec->app_id);
+  const char *name = spec->app_id == MCR_APP_CUSTOM ? (spec->app_name ? spec->app_name : "")
+                                                    : mcr_app_id_to_string (spec->app_id);
+  /* A custom app name may hold what the parser splits on. */
+  gboolean quote = strpbrk (name, ":[]") != NULL;
+  g_autofree char *app = g_strdup_printf ("%s%s%s", quote ? "\"" : "", name, quote ? "\"" : "");
   const char *node = spec->node_id ? spec->node_id : spec->node_name;
   gboolean v6 = spec->remote_ip && strchr (spec->remote_ip, ':');
 

@@ -74,6 +74,7 @@ gboolean    mcr_app_id_from_string        (const char       *str,
                                            McrAppId         *app_id,
                                            char            **custom_name);
 guint16     mcr_app_id_default_port       (McrAppId          app_id);
+gboolean    mcr_map_spec_is_valid_remote_host (const char    *host);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McrMapSpec, mcr_map_spec_free)
 

@@ -8,6 +8,7 @@
 
 #include "mcr-map-spec.h"
 #include "mcr-server.h"
+#include "mcr-tunnel.h"
 
 G_BEGIN_DECLS
 
@@ -36,11 +37,25 @@ G_DECLARE_FINAL_TYPE (McrPortMap, mcr_port_map, MCR, PORT_MAP, GObject)
 GQuark            mcr_port_map_error_quark          (void);
 McrPortMap       *mcr_port_map_new                  (McrServer        *server,
                                                      const McrMapSpec *spec);
-/* Binds the local port (loopback, or all interfaces) and starts accepting. */
+/* Binds the local port (127.0.0.1, or 0.0.0.0 with @all_interfaces) and
+ * starts accepting. Fails (state ERROR, "error-message" set) when the port
+ * cannot be bound, or when the server's device list is in and has no such
+ * device, or the user may not relay to it. Before the device list is in, and
+ * while the device is offline, the map is WAITING: it listens, turns local
+ * connections away, and works again by itself when the device is back. */
 gboolean          mcr_port_map_start                (McrPortMap       *self,
                                                      gboolean          all_interfaces,
                                                      GError          **error);
+/* Closes the port and every tunnel of the map. */
 void              mcr_port_map_stop                 (McrPortMap       *self);
+/* Seconds a UDP peer's tunnel lives without traffic (default 60), and a TCP
+ * tunnel after the local program shut down its sending side (default 5). */
+void              mcr_port_map_set_udp_idle_timeout (McrPortMap       *self,
+                                                     guint             seconds);
+void              mcr_port_map_set_half_close_timeout (McrPortMap     *self,
+                                                     guint             seconds);
+/* The open connections (McrTunnel: peer, start time, bytes each way). */
+GListModel       *mcr_port_map_get_connections      (McrPortMap       *self);
 
 /* Properties (all notify): "spec", "device", "state", "error-message",
  * "last-failure" (why the last tunnel closed before any byte came back, in

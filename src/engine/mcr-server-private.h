@@ -29,6 +29,16 @@ void     _mcr_server_handle_text        (McrServer         *self,
                                          gsize              length);
 void     _mcr_server_set_max_payload    (McrServer         *self,
                                          guint64            bytes);
+/* Trust these CAs instead of the system's. */
+void     _mcr_server_set_tls_database   (McrServer         *self,
+                                         GTlsDatabase      *database);
+/* Ping every @ping_ms, give up on a silent server after @dead_after_ms,
+ * ask for a fresh relay cookie every @cookie_refresh_ms (set before the
+ * login). */
+void     _mcr_server_set_intervals      (McrServer         *self,
+                                         guint              ping_ms,
+                                         guint              dead_after_ms,
+                                         guint              cookie_refresh_ms);
 /* The reconnect delay after @attempt failed attempts (0 = the first retry),
  * jitter included. */
 guint    _mcr_server_reconnect_delay_ms (guint              attempt);

@@ -19,6 +19,7 @@
 
 #include "mcr-device-directory.h"
 #include "mcr-json-private.h"
+#include "mcr-server-address.h"
 #include "mcr-server-private.h"
 
 #define DEFAULT_TIMEOUT_S       30
@@ -72,16 +73,16 @@ struct _McrServer
   GObject             parent_instance;
 
   /* where */
-  char               *host;
-  guint16             port;
-  char               *domain;          /* "" for the default domain */
-  char               *login_key;
-  char               *display_name;
+  McrServerAddress   *address;
+  const char         *name;            /* address->display_name, for messages */
   McrTlsPolicy       *tls_policy;
   GProxyResolver     *proxy_resolver;  /* explicit (--proxy), or NULL */
   SoupSession        *session;
   guint               timeout_s;
   guint64             max_payload;
+  guint               ping_interval_ms;
+  guint               dead_after_ms;
+  guint               cookie_refresh_ms;
 
   /* how */
   Credentials         creds;
@@ -244,7 +245,7 @@ set_state (McrServer     *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
   if (self->state != state)
     {
-      g_debug ("%s: %s -> %s", self->display_name, mcr_server_state_to_string (self->state),
+      g_debug ("%s: %s -> %s", self->name, mcr_server_state_to_string (self->state),
                mcr_server_state_to_string (state));
       self->state = state;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
@@ -260,159 +261,6 @@ set_devices_loaded (McrServer *self,
     return;
   self->devices_loaded = loaded;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICES_LOADED]);
-}
-
-/* ---- address ---- */
-
-static gboolean
-valid_host (const char *host)
-{
-  if (host == NULL || *host == '\0')
-    return FALSE;
-  if (g_hostname_is_ip_address (host))
-    return TRUE;
-  for (const char *p = host; *p; p++)
-    if (!(g_ascii_isalnum (*p) || *p == '-' || *p == '.' || *p == '_'))
-      return FALSE;
-  return host[0] != '.' && host[0] != '-';
-}
-
-static gboolean
-parse_address (McrServer  *self,
-               const char *address,
-               GError    **error)
-{
-  g_autofree char *text = g_strstrip (g_strdup (address ? address : ""));
-  char *rest = text, *query, *path, *hostport, *host, *colon;
-  const char *schemes[] = { "wss://", "https://", "mcrouter://" };
-  guint64 port = 443;
-
-  for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
-    if (g_ascii_strncasecmp (rest, schemes[i], strlen (schemes[i])) == 0)
-      {
-        rest += strlen (schemes[i]);
-        break;
-      }
-
-  query = strchr (rest, '?');
-  if (query != NULL)
-    {
-      g_auto(GStrv) params = NULL;
-
-      *query++ = '\0';
-      params = g_strsplit (query, "&", -1);
-      for (guint i = 0; params[i]; i++)
-        if (g_str_has_prefix (params[i], "key="))
-          {
-            g_free (self->login_key);
-            self->login_key = g_uri_unescape_string (params[i] + 4, NULL);
-          }
-    }
-
-  path = strchr (rest, '/');
-  if (path != NULL)
-    *path++ = '\0';
-  hostport = rest;
-
-  if (hostport[0] == '[')
-    {
-      char *end = strchr (hostport, ']');
-
-      if (end == NULL)
-        goto invalid;
-      *end = '\0';
-      host = hostport + 1;
-      colon = end[1] == ':' ? end + 1 : NULL;
-      if (colon == NULL && end[1] != '\0')
-        goto invalid;
-    }
-  else
-    {
-      host = hostport;
-      colon = strchr (hostport, ':');
-      if (colon != NULL && strchr (colon + 1, ':') != NULL)
-        colon = NULL;  /* a bare IPv6 address */
-    }
-  if (colon != NULL)
-    {
-      *colon = '\0';
-      if (!g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
-        goto invalid;
-    }
-  if (!valid_host (host))
-    goto invalid;
-
-  self->host = g_ascii_strdown (host, -1);
-  self->port = (guint16) port;
-
-  /* The domain is the path, without a trailing control.ashx or slashes. */
-  if (path != NULL)
-    {
-      gsize len;
-
-      if (g_str_has_suffix (path, "control.ashx"))
-        path[strlen (path) - strlen ("control.ashx")] = '\0';
-      len = strlen (path);
-      while (len > 0 && path[len - 1] == '/')
-        path[--len] = '\0';
-      if (strpbrk (path, " \t?#") != NULL)
-        goto invalid;
-      self->domain = g_strdup (path);
-    }
-  else
-    self->domain = g_strdup ("");
-
-  {
-    GString *name = g_string_new (NULL);
-
-    if (strchr (self->host, ':') != NULL)
-      g_string_append_printf (name, "[%s]", self->host);
-    else
-      g_string_append (name, self->host);
-    if (self->port != 443)
-      g_string_append_printf (name, ":%u", self->port);
-    if (*self->domain)
-      g_string_append_printf (name, "/%s", self->domain);
-    self->display_name = g_string_free (name, FALSE);
-  }
-  return TRUE;
-
-invalid:
-  g_set_error (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_INVALID_ADDRESS,
-               _("“%s” is not a server address (write host, host:port or host:port/domain)"),
-               address ? address : "");
-  return FALSE;
-}
-
-/* wss://host:port[/domain]/@endpoint?@query, with the login key added. */
-static GUri *
-build_uri (McrServer  *self,
-           const char *endpoint,
-           GString    *query)
-{
-  g_autofree char *path = NULL;
-  g_autofree char *domain = g_uri_escape_string (self->domain, "/", FALSE);
-
-  if (self->login_key != NULL)
-    {
-      g_autofree char *key = g_uri_escape_string (self->login_key, NULL, FALSE);
-
-      g_string_append_printf (query, "%skey=%s", query->len ? "&" : "", key);
-    }
-  path = *domain ? g_strdup_printf ("/%s/%s", domain, endpoint) : g_strdup_printf ("/%s", endpoint);
-  return g_uri_build (G_URI_FLAGS_ENCODED, "wss", NULL, self->host,
-                      self->port == 443 ? -1 : self->port, path,
-                      query->len ? query->str : NULL, NULL);
-}
-
-static void
-append_param (GString    *query,
-              const char *name,
-              const char *value)
-{
-  g_autofree char *escaped = g_uri_escape_string (value, NULL, FALSE);
-
-  g_string_append_printf (query, "%s%s=%s", query->len ? "&" : "", name, escaped);
 }
 
 /* ---- GObject ---- */
@@ -442,10 +290,7 @@ mcr_server_finalize (GObject *object)
 {
   McrServer *self = MCR_SERVER (object);
 
-  g_free (self->host);
-  g_free (self->domain);
-  g_free (self->login_key);
-  g_free (self->display_name);
+  g_clear_pointer (&self->address, mcr_server_address_free);
   credentials_clear (&self->creds);
   g_free (self->session_twofa_cookie);
   g_clear_error (&self->close_error);
@@ -493,7 +338,7 @@ mcr_server_get_property (GObject    *object,
       g_value_set_boolean (value, self->devices_loaded);
       break;
     case PROP_DISPLAY_NAME:
-      g_value_set_string (value, self->display_name);
+      g_value_set_string (value, self->name);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -545,19 +390,26 @@ mcr_server_init (McrServer *self)
   self->directory = mcr_device_directory_new ();
   self->timeout_s = DEFAULT_TIMEOUT_S;
   self->max_payload = MCR_SERVER_MAX_PAYLOAD;
-  self->session = soup_session_new_with_options ("user-agent", "meshcentral-router/" PACKAGE_VERSION,
-                                                 NULL);
+  self->ping_interval_ms = PING_INTERVAL_S * 1000;
+  self->dead_after_ms = DEAD_AFTER_S * 1000;
+  self->cookie_refresh_ms = COOKIE_REFRESH_S * 1000;
+  self->session = soup_session_new_with_options ("user-agent",
+                                                 "meshcentral-router/" PACKAGE_VERSION, NULL);
 }
 
 McrServer *
 mcr_server_new (const char *address,
                 GError    **error)
 {
-  g_autoptr(McrServer) self = g_object_new (MCR_TYPE_SERVER, NULL);
+  g_autoptr(McrServerAddress) parsed = mcr_server_address_parse (address, error);
+  McrServer *self;
 
-  if (!parse_address (self, address, error))
+  if (parsed == NULL)
     return NULL;
-  return g_steal_pointer (&self);
+  self = g_object_new (MCR_TYPE_SERVER, NULL);
+  self->address = g_steal_pointer (&parsed);
+  self->name = self->address->display_name;
+  return self;
 }
 
 /* ---- simple getters ---- */
@@ -566,35 +418,35 @@ const char *
 mcr_server_get_host (McrServer *self)
 {
   g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
-  return self->host;
+  return self->address->host;
 }
 
 guint16
 mcr_server_get_port (McrServer *self)
 {
   g_return_val_if_fail (MCR_IS_SERVER (self), 0);
-  return self->port;
+  return self->address->port;
 }
 
 const char *
 mcr_server_get_domain (McrServer *self)
 {
   g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
-  return self->domain;
+  return self->address->domain;
 }
 
 const char *
 mcr_server_get_display_name (McrServer *self)
 {
   g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
-  return self->display_name;
+  return self->name;
 }
 
 const char *
 mcr_server_get_login_key (McrServer *self)
 {
   g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
-  return self->login_key;
+  return self->address->login_key;
 }
 
 McrTlsPolicy *
@@ -804,12 +656,12 @@ mcr_server_build_relay_uri (McrServer   *self,
     }
 
   g_snprintf (port, sizeof port, "%u", remote_port);
-  append_param (query, "nodeid", node_id);
-  append_param (query, port_name, port);
+  mcr_server_address_append_param (query, "nodeid", node_id);
+  mcr_server_address_append_param (query, port_name, port);
   if (remote_ip != NULL && *remote_ip != '\0')
-    append_param (query, addr_name, remote_ip);
-  append_param (query, "auth", self->auth_cookie);
-  return build_uri (self, endpoint, query);
+    mcr_server_address_append_param (query, addr_name, remote_ip);
+  mcr_server_address_append_param (query, "auth", self->auth_cookie);
+  return mcr_server_address_build_uri (self->address, endpoint, query);
 }
 
 /* ---- sending ---- */
@@ -872,11 +724,11 @@ on_ping_timer (gpointer user_data)
 {
   McrServer *self = user_data;
 
-  if (g_get_monotonic_time () - self->last_rx > (gint64) DEAD_AFTER_S * G_USEC_PER_SEC)
+  if (g_get_monotonic_time () - self->last_rx > (gint64) self->dead_after_ms * 1000)
     {
       self->ping_id = 0;
       connection_lost (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TIMEOUT,
-                                          _("%s stopped answering"), self->display_name));
+                                          _("%s stopped answering"), self->name));
       return G_SOURCE_REMOVE;
     }
   send_action (self, "ping");
@@ -999,7 +851,7 @@ schedule_reconnect (McrServer *self,
 {
   guint delay = _mcr_server_reconnect_delay_ms (self->reconnect_attempt++);
 
-  g_debug ("%s: reconnecting in %u ms (%s)", self->display_name, delay, error->message);
+  g_debug ("%s: reconnecting in %u ms (%s)", self->name, delay, error->message);
   set_state (self, MCR_SERVER_STATE_RECONNECTING, error);
   g_clear_error (&error);
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
@@ -1012,7 +864,7 @@ attempt_failed (McrServer *self,
                 GError    *error)
 {
   teardown_connection (self);
-  g_debug ("%s: attempt failed: %s", self->display_name, error->message);
+  g_debug ("%s: attempt failed: %s", self->name, error->message);
 
   if (self->login_task != NULL)
     {
@@ -1080,12 +932,12 @@ maybe_devices_loaded (McrServer *self)
 static void
 login_succeeded (McrServer *self)
 {
-  g_debug ("%s: logged in as %s", self->display_name, self->user_name);
+  g_debug ("%s: logged in as %s", self->name, self->user_name);
   self->phase = PHASE_READY;
   self->logged_in = TRUE;
   self->reconnect_attempt = 0;
-  self->ping_id = g_timeout_add_seconds (PING_INTERVAL_S, on_ping_timer, self);
-  self->cookie_id = g_timeout_add_seconds (COOKIE_REFRESH_S, on_cookie_timer, self);
+  self->ping_id = g_timeout_add (self->ping_interval_ms, on_ping_timer, self);
+  self->cookie_id = g_timeout_add (self->cookie_refresh_ms, on_cookie_timer, self);
 
   /* After a login with a second factor, ask for a cookie that skips it next
    * time: to reconnect by ourselves, and for the user if they asked for it. */
@@ -1108,7 +960,7 @@ maybe_login_done (McrServer *self)
                                          _("%s requires two-factor authentication, and this "
                                            "account has none set up: set it up in the web "
                                            "interface first"),
-                                         self->display_name));
+                                         self->name));
       return;
     }
   login_succeeded (self);
@@ -1151,48 +1003,48 @@ error_from_close (McrServer  *self,
       fill_token_request (self, msg);
       if (self->third == THIRD_CODE)
         return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_BAD_TOKEN,
-                            _("%s did not accept the second-factor code"), self->display_name);
+                            _("%s did not accept the second-factor code"), self->name);
       if (self->token_request.email_sent)
         return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED,
-                            _("%s sent a code by email: enter it to log in"), self->display_name);
+                            _("%s sent a code by email: enter it to log in"), self->name);
       if (self->token_request.sms_sent)
         return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED,
-                            _("%s sent a code by SMS: enter it to log in"), self->display_name);
+                            _("%s sent a code by SMS: enter it to log in"), self->name);
       if (self->token_request.messenger_sent)
         return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED,
                             _("%s sent a code by messenger: enter it to log in"),
-                            self->display_name);
+                            self->name);
       return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED,
                           _("%s requires a second-factor code for this account"),
-                          self->display_name);
+                          self->name);
     }
   if (g_str_equal (m, "notools") || g_str_equal (cause, "notools"))
     return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NO_TOOLS,
                         _("This account may not use tools such as MeshCentral Router on %s"),
-                        self->display_name);
+                        self->name);
   if (g_str_has_prefix (m, "emailvalidation") || g_str_equal (cause, "emailvalidation"))
     return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_EMAIL_NOT_VERIFIED,
                         _("The email address of this account is not verified yet: verify it "
-                          "in the web interface of %s first"), self->display_name);
+                          "in the web interface of %s first"), self->name);
   if (g_str_has_prefix (m, "2fasetuprequired"))
     return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_2FA_SETUP_REQUIRED,
                         _("%s requires two-factor authentication, and this account has none "
-                          "set up: set it up in the web interface first"), self->display_name);
+                          "set up: set it up in the web interface first"), self->name);
   if (g_str_has_prefix (m, "noauth") || g_str_equal (cause, "noauth"))
     {
       if (self->creds.auth_cookie != NULL)
         return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_BAD_CREDENTIALS,
                             _("The login link for %s has expired or is not valid: open a new "
-                              "one from the web interface"), self->display_name);
+                              "one from the web interface"), self->name);
       return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_BAD_CREDENTIALS,
-                          _("Invalid user name or password for %s"), self->display_name);
+                          _("Invalid user name or password for %s"), self->name);
     }
   if (g_str_has_prefix (m, "banned") || g_str_equal (cause, "banned"))
     return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_REFUSED,
                         _("%s does not accept connections from this address"),
-                        self->display_name);
+                        self->name);
   return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_REFUSED,
-                      _("%s refused the login (%s)"), self->display_name,
+                      _("%s refused the login (%s)"), self->name,
                       *m ? m : (*cause ? cause : _("no reason given")));
 }
 
@@ -1404,14 +1256,19 @@ handle_text (McrServer  *self,
       (action = mcr_json_get_string ((msg = json_node_get_object (root)), "action")) == NULL)
     {
       g_debug ("%s: dropped a malformed message (%" G_GSIZE_FORMAT " bytes)",
-               self->display_name, length);
+               self->name, length);
       if (self->phase == PHASE_AUTHENTICATING)
         attempt_failed (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NOT_MESHCENTRAL,
                                            _("%s answered, but not as a MeshCentral server"),
-                                           self->display_name));
+                                           self->name));
       return;
     }
 
+  g_debug ("%s: received %s%s%s", self->name, action,
+           g_str_equal (action, "event") ? " " : "",
+           g_str_equal (action, "event")
+             ? (mcr_json_get_string (mcr_json_get_object (msg, "event"), "action") ?: "?")
+             : "");
   handle_message (self, action, msg);
 
   /* Only details somebody listens for exist as quarks: the server must not
@@ -1447,7 +1304,7 @@ on_ws_error (SoupWebsocketConnection *ws,
 {
   McrServer *self = user_data;
 
-  g_debug ("%s: WebSocket error: %s", self->display_name, error->message);
+  g_debug ("%s: WebSocket error: %s", self->name, error->message);
   if (self->ws_error == NULL)
     self->ws_error = g_error_copy (error);
 }
@@ -1459,27 +1316,27 @@ on_ws_closed (SoupWebsocketConnection *ws,
   McrServer *self = user_data;
   GError *error;
 
-  g_debug ("%s: closed (code %u)", self->display_name,
+  g_debug ("%s: closed (code %u)", self->name,
            soup_websocket_connection_get_close_code (ws));
   if (self->phase == PHASE_AUTHENTICATING)
     {
       if (self->ws_error != NULL)
         error = g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CLOSED,
                              _("The connection to %s failed during login: %s"),
-                             self->display_name, self->ws_error->message);
+                             self->name, self->ws_error->message);
       else
         error = g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CLOSED,
-                             _("%s closed the connection during login"), self->display_name);
+                             _("%s closed the connection during login"), self->name);
       attempt_failed (self, error);
       return;
     }
   if (self->ws_error != NULL)
     error = g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CLOSED,
-                         _("The connection to %s was lost: %s"), self->display_name,
+                         _("The connection to %s was lost: %s"), self->name,
                          self->ws_error->message);
   else
     error = g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CLOSED,
-                         _("The connection to %s was lost"), self->display_name);
+                         _("The connection to %s was lost"), self->name);
   connection_lost (self, error);
 }
 
@@ -1495,7 +1352,7 @@ record_peer_certificate (McrServer       *self,
   info = mcr_cert_info_new (certificate, &error);
   if (info == NULL)
     {
-      g_debug ("%s: %s", self->display_name, error->message);
+      g_debug ("%s: %s", self->name, error->message);
       return;
     }
   if (self->peer_cert_info != NULL && g_strcmp0 (self->peer_cert_info->sha384, info->sha384) == 0)
@@ -1520,7 +1377,7 @@ on_accept_certificate (SoupMessage         *msg,
 
   record_peer_certificate (self, certificate);
   accepted = mcr_tls_policy_accepts (self->tls_policy, certificate, errors);
-  g_debug ("%s: certificate not trusted by the system (flags 0x%x): %s", self->display_name,
+  g_debug ("%s: certificate not trusted by the system (flags 0x%x): %s", self->name,
            errors, accepted ? "accepted by policy" : "refused");
   if (!accepted)
     self->cert_refused = TRUE;
@@ -1534,12 +1391,12 @@ untrusted_certificate_error (McrServer *self)
 
   if (info == NULL)
     return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNTRUSTED_CERT,
-                        _("The certificate of %s is not trusted"), self->display_name);
+                        _("The certificate of %s is not trusted"), self->name);
   return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNTRUSTED_CERT,
                       _("The certificate of %s is not trusted (issued to “%s” by “%s”). Its "
                         "SHA-384 fingerprint is %s: accept it only if it is the one of your "
                         "server."),
-                      self->display_name, info->subject, info->issuer, info->sha384);
+                      self->name, info->subject, info->issuer, info->sha384);
 }
 
 static GError *
@@ -1553,30 +1410,37 @@ classify_connect_error (McrServer    *self,
   if (error->domain == G_RESOLVER_ERROR ||
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_NOT_FOUND))
     return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                        _("The server name “%s” cannot be found"), self->host);
+                        _("The server name “%s” cannot be found"), self->address->host);
+  if (self->proxy_resolver != NULL &&
+      (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) ||
+       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE)))
+    return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
+                        _("The proxy for %s cannot be reached: %s"), self->name,
+                        error->message);
   if (error->domain == G_IO_ERROR)
     switch (error->code)
       {
       case G_IO_ERROR_CANCELLED:
         return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CANCELLED,
-                            _("The connection to %s was cancelled"), self->display_name);
+                            _("The connection to %s was cancelled"), self->name);
       case G_IO_ERROR_CONNECTION_REFUSED:
         return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
                             _("%s refused the connection: is the server running on port %u?"),
-                            self->display_name, self->port);
+                            self->name, self->address->port);
       case G_IO_ERROR_TIMED_OUT:
         return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TIMEOUT,
-                            _("%s did not answer in time"), self->display_name);
+                            _("%s did not answer in time"), self->name);
       case G_IO_ERROR_HOST_UNREACHABLE:
       case G_IO_ERROR_NETWORK_UNREACHABLE:
         return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                            _("%s cannot be reached: %s"), self->display_name, error->message);
+                            _("%s cannot be reached: %s"), self->name, error->message);
       case G_IO_ERROR_PROXY_FAILED:
       case G_IO_ERROR_PROXY_AUTH_FAILED:
       case G_IO_ERROR_PROXY_NEED_AUTH:
       case G_IO_ERROR_PROXY_NOT_ALLOWED:
         return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                            _("The proxy did not connect to %s: %s"), self->display_name,
+                            _("The proxy did not connect to %s: %s"), self->name,
                             error->message);
       default:
         break;
@@ -1585,13 +1449,11 @@ classify_connect_error (McrServer    *self,
     {
       if (error->code == G_TLS_ERROR_BAD_CERTIFICATE)
         return untrusted_certificate_error (self);
-      if (error->code == G_TLS_ERROR_NOT_TLS)
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NOT_MESHCENTRAL,
-                            _("%s does not speak TLS: it is not a MeshCentral server (or the "
-                              "port is wrong)"), self->display_name);
-      return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                          _("No secure connection to %s: %s"), self->display_name,
-                          error->message);
+      /* Whatever answered does not speak TLS as a MeshCentral server does
+       * (an HTTP server on that port answers "unexpected TLS packet"). */
+      return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NOT_MESHCENTRAL,
+                          _("No secure connection to %s (%s): is it a MeshCentral server, "
+                            "and is the port right?"), self->name, error->message);
     }
   if (error->domain == SOUP_WEBSOCKET_ERROR)
     {
@@ -1599,19 +1461,22 @@ classify_connect_error (McrServer    *self,
 
       if (status == SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED)
         return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                            _("The proxy asks for a password to reach %s"), self->display_name);
+                            _("The proxy asks for a password to reach %s"), self->name);
       if (status != 0)
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NOT_MESHCENTRAL,
-                            _("%s answered, but not as a MeshCentral server (HTTP %u %s): "
-                              "check the address and the domain"),
-                            self->display_name, status,
-                            soup_message_get_reason_phrase (msg) ? soup_message_get_reason_phrase (msg) : "");
+        {
+          const char *reason = soup_message_get_reason_phrase (msg);
+
+          return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NOT_MESHCENTRAL,
+                              _("%s answered, but not as a MeshCentral server (HTTP %u %s): "
+                                "check the address and the domain"),
+                              self->name, status, reason ? reason : "");
+        }
       return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NOT_MESHCENTRAL,
                           _("%s answered, but not as a MeshCentral server: %s"),
-                          self->display_name, error->message);
+                          self->name, error->message);
     }
   return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                      _("No connection to %s: %s"), self->display_name, error->message);
+                      _("No connection to %s: %s"), self->name, error->message);
 }
 
 typedef struct
@@ -1644,13 +1509,14 @@ on_ws_connected (GObject      *source,
       return;
     }
 
+  /* Also when the upgrade failed: the UI shows whom we talked to. */
+  record_peer_certificate (self, soup_message_get_tls_peer_certificate (self->attempt_msg));
   if (ws == NULL)
     {
       attempt_failed (self, classify_connect_error (self, error, self->attempt_msg));
       return;
     }
 
-  record_peer_certificate (self, soup_message_get_tls_peer_certificate (self->attempt_msg));
   g_clear_object (&self->attempt_msg);
   g_clear_object (&self->attempt_cancellable);
   self->ws = ws;
@@ -1660,7 +1526,7 @@ on_ws_connected (GObject      *source,
   g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), self);
   g_signal_connect (ws, "error", G_CALLBACK (on_ws_error), self);
   g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), self);
-  g_debug ("%s: WebSocket open, waiting for the login result", self->display_name);
+  g_debug ("%s: WebSocket open, waiting for the login result", self->name);
 }
 
 static gboolean
@@ -1671,7 +1537,7 @@ on_attempt_timeout (gpointer user_data)
   self->attempt_timeout_id = 0;
   attempt_failed (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TIMEOUT,
                                      _("%s did not answer within %u seconds"),
-                                     self->display_name, self->timeout_s));
+                                     self->name, self->timeout_s));
   return G_SOURCE_REMOVE;
 }
 
@@ -1747,11 +1613,13 @@ start_attempt (McrServer *self)
     {
       /* Reconnect with the latest cookie from the server: the one of the
        * mcrouter:// link is valid for an hour only. */
-      append_param (query, "auth", self->logged_in && self->auth_cookie ? self->auth_cookie
-                                                                        : self->creds.auth_cookie);
+      const char *cookie = self->logged_in && self->auth_cookie ? self->auth_cookie
+                                                                : self->creds.auth_cookie;
+
+      mcr_server_address_append_param (query, "auth", cookie);
       self->third = THIRD_NONE;
     }
-  uri = build_uri (self, "control.ashx", query);
+  uri = mcr_server_address_build_uri (self->address, "control.ashx", query);
 
   self->phase = PHASE_CONNECTING;
   self->cert_refused = FALSE;
@@ -1768,12 +1636,12 @@ start_attempt (McrServer *self)
   g_signal_connect (self->attempt_msg, "accept-certificate",
                     G_CALLBACK (on_accept_certificate), self);
 
-  g_debug ("%s: connecting (%s login)", self->display_name,
+  g_debug ("%s: connecting (%s login)", self->name,
            self->creds.auth_cookie ? "cookie" : "password");
   data = g_new0 (AttemptData, 1);
   data->server = g_object_ref (self);
   data->serial = self->attempt_serial;
-  self->attempt_timeout_id = g_timeout_add_seconds (self->timeout_s, on_attempt_timeout, self);
+  self->attempt_timeout_id = g_timeout_add (self->timeout_s * 1000, on_attempt_timeout, self);
   soup_session_websocket_connect_async (self->session, self->attempt_msg, NULL, NULL,
                                         G_PRIORITY_DEFAULT, self->attempt_cancellable,
                                         on_ws_connected, data);
@@ -1826,7 +1694,7 @@ on_login_cancelled (GCancellable *cancellable,
 
   if (self->login_task != NULL)
     attempt_failed (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CANCELLED,
-                                       _("The login to %s was cancelled"), self->display_name));
+                                       _("The login to %s was cancelled"), self->name));
   return G_SOURCE_REMOVE;
 }
 
@@ -1864,7 +1732,7 @@ mcr_server_login_async (McrServer            *self,
   if (self->login_task != NULL)
     finish_login_task (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CANCELLED,
                                           _("The login to %s was cancelled"),
-                                          self->display_name));
+                                          self->name));
   reset_session (self);
 
   credentials_clear (&self->creds);
@@ -1889,7 +1757,7 @@ mcr_server_login_async (McrServer            *self,
     {
       set_state (self, MCR_SERVER_STATE_FAILED, NULL);
       g_task_return_new_error (task, MCR_SERVER_ERROR, MCR_SERVER_ERROR_BAD_CREDENTIALS,
-                               _("A user name is needed to log into %s"), self->display_name);
+                               _("A user name is needed to log into %s"), self->name);
       return;
     }
 
@@ -1940,10 +1808,17 @@ mcr_server_logout (McrServer *self)
   if (self->login_task != NULL)
     {
       attempt_failed (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CANCELLED,
-                                         _("The login to %s was cancelled"), self->display_name));
+                                         _("The login to %s was cancelled"), self->name));
     }
   reset_session (self);
   set_state (self, MCR_SERVER_STATE_DISCONNECTED, NULL);
+}
+
+const McrTokenRequest *
+mcr_server_get_token_request (McrServer *self)
+{
+  g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
+  return &self->token_request;
 }
 
 /* ---- for tests ---- */
@@ -1975,6 +1850,24 @@ _mcr_server_handle_text (McrServer  *self,
                          gsize       length)
 {
   handle_text (self, text, length);
+}
+
+void
+_mcr_server_set_intervals (McrServer *self,
+                           guint      ping_ms,
+                           guint      dead_after_ms,
+                           guint      cookie_refresh_ms)
+{
+  self->ping_interval_ms = ping_ms;
+  self->dead_after_ms = dead_after_ms;
+  self->cookie_refresh_ms = cookie_refresh_ms;
+}
+
+void
+_mcr_server_set_tls_database (McrServer   *self,
+                              GTlsDatabase *database)
+{
+  soup_session_set_tls_database (self->session, database);
 }
 
 void

@@ -101,6 +101,9 @@ gboolean        mcr_server_login_finish       (McrServer           *self,
                                                McrTokenRequest     *token_request,
                                                GError             **error);
 void            mcr_server_logout             (McrServer           *self);
+/* What the server offered when it last asked for a second factor (also when
+ * a reconnect, not a login call, was refused). */
+const McrTokenRequest *mcr_server_get_token_request (McrServer     *self);
 
 /* Properties: "state", "error" (GError boxed, when FAILED/RECONNECTING),
  * "user-name", "user-id", "twofa-cookie" (set when a remembered-2FA cookie

@@ -130,6 +130,11 @@ void               mcr_websocket_close                  (McrWebSocket           
                                                          gushort                     code,
                                                          const char                 *reason);
 
+/* Drops the connection at once, with whatever is queued: for when the other
+ * end of a tunnel is gone and nothing queued matters any more. "closed"
+ * follows. */
+void               mcr_websocket_abort                  (McrWebSocket               *self);
+
 /* Properties: "state" (notifies). Signals: "writable", "closed" (once, when
  * an open connection ends; a failed connect_async() reports its error
  * instead). */

@@ -1,23 +1,353 @@
 /* mcr-headless.c: the router with no window and no display
  *
+ * The steps, in order: check the arguments and read the password
+ * (check_usage), log in (headless_login) with the password or the cookie of
+ * an mcrouter:// link, wait for the device list (on_devices_loaded), then
+ * either print it and quit (--list-devices) or keep running until
+ * SIGINT/SIGTERM. Port maps from the command line (and the link's automatic
+ * map, h->link->map) start in on_devices_loaded, when the devices they name
+ * are known.
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #define G_LOG_DOMAIN "mcr-headless"
 
 #include "config.h"
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "mcr-headless.h"
+#include "mcr-router-url.h"
+#include "mcr-server.h"
+
+#define EXIT_LOGIN_FAILED 1
+#define EXIT_USAGE        2
+#define DEVICES_WAIT_S    60
+
+typedef struct
+{
+  McrOptions   *options;
+  McrRouterUrl *link;       /* an mcrouter:// link given instead of a password */
+  McrServer    *server;
+  GMainLoop    *loop;
+  char         *password;
+  int           status;
+  gboolean      logged_in;
+  guint         devices_timeout_id;
+  guint         sigint_id;
+  guint         sigterm_id;
+} McrHeadless;
+
+static void
+headless_quit (McrHeadless *h,
+               int          status)
+{
+  h->status = status;
+  g_main_loop_quit (h->loop);
+}
+
+/* The password: -pass:, else --password-stdin, else MCROUTER_PASSWORD. */
+static gboolean
+read_password (McrHeadless *h,
+               GError     **error)
+{
+  const char *env = g_getenv ("MCROUTER_PASSWORD");
+
+  if (h->options->password != NULL)
+    h->password = g_strdup (h->options->password);
+  else if (h->options->password_stdin)
+    {
+      g_autoptr(GIOChannel) in = g_io_channel_unix_new (0);
+      g_autofree char *line = NULL;
+      gsize terminator = 0;
+
+      if (g_io_channel_read_line (in, &line, NULL, &terminator, error) == G_IO_STATUS_ERROR)
+        return FALSE;
+      if (line == NULL)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                               _("--password-stdin: standard input is empty"));
+          return FALSE;
+        }
+      line[terminator] = '\0';
+      h->password = g_steal_pointer (&line);
+    }
+  else if (env != NULL)
+    h->password = g_strdup (env);
+  return TRUE;
+}
+
+static gboolean
+setup_server (McrHeadless *h,
+              GError     **error)
+{
+  g_autofree char *link_address = NULL;
+  McrTlsPolicy *policy;
+
+  if (h->link != NULL)
+    link_address = mcr_router_url_get_server_address (h->link);
+  h->server = mcr_server_new (link_address ? link_address : h->options->host, error);
+  if (h->server == NULL)
+    return FALSE;
+  policy = mcr_server_get_tls_policy (h->server);
+  mcr_tls_policy_set_ignore_cert (policy, h->options->ignore_cert);
+  /* The link carries the hash of the certificate the web UI was served with. */
+  if (h->link != NULL && h->link->cert_hash != NULL)
+    mcr_tls_policy_add_pinned_hash (policy, h->link->cert_hash);
+  for (guint i = 0; h->options->certhashes && h->options->certhashes[i]; i++)
+    if (!mcr_tls_policy_add_pinned_hash (policy, h->options->certhashes[i]))
+      {
+        g_set_error (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_INVALID_ADDRESS,
+                     _("-certhash:%s is not a SHA-384 or SHA-1 hash in hex"),
+                     h->options->certhashes[i]);
+        return FALSE;
+      }
+  if (h->options->proxy != NULL)
+    mcr_server_set_proxy_uri (h->server, h->options->proxy);
+  return TRUE;
+}
+
+/* ---- device list ---- */
+
+static int
+compare_devices (gconstpointer a,
+                 gconstpointer b)
+{
+  McrDevice *da = *(McrDevice **) a, *db = *(McrDevice **) b;
+  int r = g_utf8_collate (mcr_device_get_group_name (da) ? mcr_device_get_group_name (da) : "",
+                          mcr_device_get_group_name (db) ? mcr_device_get_group_name (db) : "");
+
+  return r != 0 ? r : g_utf8_collate (mcr_device_get_name (da), mcr_device_get_name (db));
+}
+
+/* One line per device: name, group, state, node id, separated by tabs. */
+static void
+print_devices (McrHeadless *h)
+{
+  GListModel *devices = mcr_server_get_devices (h->server);
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new_with_free_func (g_object_unref);
+  guint n = g_list_model_get_n_items (devices);
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (sorted, g_list_model_get_item (devices, i));
+  g_ptr_array_sort (sorted, compare_devices);
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      McrDevice *d = g_ptr_array_index (sorted, i);
+      const char *group = mcr_device_get_group_name (d);
+
+      g_print ("%s\t%s\t%s\t%s\n", mcr_device_get_name (d), group ? group : "",
+               mcr_device_get_online (d) ? "online" : "offline", mcr_device_get_id (d));
+    }
+  if (sorted->len == 0)
+    g_printerr (_("meshcentral-router: this account sees no devices on %s\n"),
+                mcr_server_get_display_name (h->server));
+}
+
+static void
+on_devices_loaded (McrServer   *server,
+                   McrHeadless *h)
+{
+  g_clear_handle_id (&h->devices_timeout_id, g_source_remove);
+  if (h->options->list_devices)
+    {
+      print_devices (h);
+      headless_quit (h, 0);
+      return;
+    }
+  g_printerr (_("meshcentral-router: logged into %s, %u devices\n"),
+              mcr_server_get_display_name (server),
+              g_list_model_get_n_items (mcr_server_get_devices (server)));
+}
+
+static gboolean
+on_devices_timeout (gpointer user_data)
+{
+  McrHeadless *h = user_data;
+
+  h->devices_timeout_id = 0;
+  g_printerr (_("meshcentral-router: %s did not send the device list\n"),
+              mcr_server_get_display_name (h->server));
+  headless_quit (h, EXIT_LOGIN_FAILED);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- login ---- */
+
+static void
+print_token_help (const McrTokenRequest *request)
+{
+  g_printerr (_("Give the code with -token:CODE.\n"));
+  if (request->email)
+    g_printerr (_("To get a code by email, use -token:**email**\n"));
+  if (request->sms)
+    g_printerr (_("To get a code by SMS, use -token:**sms**\n"));
+  if (request->messenger)
+    g_printerr (_("To get a code by messenger, use -token:**msg**\n"));
+}
+
+static void
+on_login_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  McrHeadless *h = user_data;
+  g_autoptr(GError) error = NULL;
+  McrTokenRequest request;
+
+  if (!mcr_server_login_finish (MCR_SERVER (source), result, &request, &error))
+    {
+      g_printerr ("meshcentral-router: %s\n", error->message);
+      if (g_error_matches (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED) ||
+          g_error_matches (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_BAD_TOKEN))
+        print_token_help (&request);
+      else if (g_error_matches (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNTRUSTED_CERT) &&
+               mcr_server_get_peer_cert_info (h->server) != NULL)
+        g_printerr (_("To trust it, add -certhash:%s\n"),
+                    mcr_server_get_peer_cert_info (h->server)->sha384);
+      headless_quit (h, EXIT_LOGIN_FAILED);
+      return;
+    }
+  h->logged_in = TRUE;
+  g_debug ("logged in as %s", mcr_server_get_user_name (h->server));
+  if (!mcr_server_get_devices_loaded (h->server))
+    h->devices_timeout_id = g_timeout_add_seconds (DEVICES_WAIT_S, on_devices_timeout, h);
+}
+
+static void
+on_state_changed (McrServer   *server,
+                  GParamSpec  *pspec,
+                  McrHeadless *h)
+{
+  const GError *error = mcr_server_get_error (server);
+
+  if (!h->logged_in)
+    return;   /* on_login_done reports login failures */
+  switch (mcr_server_get_state (server))
+    {
+    case MCR_SERVER_STATE_RECONNECTING:
+      g_printerr (_("meshcentral-router: %s; reconnecting\n"),
+                  error ? error->message : _("connection lost"));
+      break;
+    case MCR_SERVER_STATE_CONNECTED:
+      g_printerr (_("meshcentral-router: connected to %s again\n"),
+                  mcr_server_get_display_name (server));
+      break;
+    case MCR_SERVER_STATE_FAILED:
+      g_printerr ("meshcentral-router: %s\n", error ? error->message : _("disconnected"));
+      headless_quit (h, EXIT_LOGIN_FAILED);
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+headless_login (McrHeadless *h)
+{
+  McrCredentials credentials = {
+    .user = h->options->user,
+    .password = h->password,
+    .token = h->options->token,
+  };
+
+  if (h->link != NULL)
+    {
+      memset (&credentials, 0, sizeof credentials);
+      credentials.auth_cookie = h->link->auth_cookie;
+    }
+
+  g_signal_connect (h->server, "devices-loaded", G_CALLBACK (on_devices_loaded), h);
+  g_signal_connect (h->server, "notify::state", G_CALLBACK (on_state_changed), h);
+  mcr_server_login_async (h->server, &credentials, NULL, on_login_done, h);
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  McrHeadless *h = user_data;
+
+  g_debug ("stopping on a signal");
+  headless_quit (h, 0);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+headless_clear (McrHeadless *h)
+{
+  g_clear_object (&h->server);
+  g_clear_pointer (&h->loop, g_main_loop_unref);
+  g_clear_pointer (&h->link, mcr_router_url_free);
+  if (h->password != NULL)
+    memset (h->password, 0, strlen (h->password));
+  g_clear_pointer (&h->password, g_free);
+}
+
+/* Either an mcrouter:// link, or -host: and -user: with a password. */
+static gboolean
+check_usage (McrHeadless *h,
+             GError     **error)
+{
+  McrOptions *options = h->options;
+
+  if (options->urls->len > 0 && options->host == NULL)
+    {
+      h->link = mcr_router_url_parse (g_ptr_array_index (options->urls, 0), error);
+      return h->link != NULL;
+    }
+  if (options->host == NULL)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _("--headless needs -host:HOST (or an mcrouter:// link)"));
+      return FALSE;
+    }
+  if (options->user == NULL)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _("--headless needs -user:NAME"));
+      return FALSE;
+    }
+  if (!read_password (h, error))
+    return FALSE;
+  if (h->password == NULL)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _("no password: give it with -pass:, the MCROUTER_PASSWORD "
+                             "environment variable or --password-stdin"));
+      return FALSE;
+    }
+  return TRUE;
+}
 
 int
 mcr_headless_run (McrOptions *options)
 {
-  if (options->host == NULL)
+  McrHeadless h = { .options = options, .status = 0 };
+  g_autoptr(GError) error = NULL;
+
+  if (options->debug)
+    g_log_set_debug_enabled (TRUE);
+  if (!check_usage (&h, &error) || !setup_server (&h, &error))
     {
-      g_printerr (_("meshcentral-router: --headless needs -host:HOST\n"));
-      return 2;
+      g_printerr ("meshcentral-router: %s\n", error->message);
+      headless_clear (&h);
+      return EXIT_USAGE;
     }
-  g_printerr ("meshcentral-router: headless mode is not implemented yet\n");
-  return 1;
+
+  h.loop = g_main_loop_new (NULL, FALSE);
+  h.sigint_id = g_unix_signal_add (SIGINT, on_signal, &h);
+  h.sigterm_id = g_unix_signal_add (SIGTERM, on_signal, &h);
+  headless_login (&h);
+  g_main_loop_run (h.loop);
+
+  g_clear_handle_id (&h.sigint_id, g_source_remove);
+  g_clear_handle_id (&h.sigterm_id, g_source_remove);
+  g_clear_handle_id (&h.devices_timeout_id, g_source_remove);
+  g_signal_handlers_disconnect_by_data (h.server, &h);
+  mcr_server_logout (h.server);
+  headless_clear (&h);
+  return h.status;
 }

@@ -139,3 +139,93 @@ test_unique_name (const char *prefix)
 {
   return g_strdup_printf ("%s-%d-%u", prefix, (int) getpid (), g_random_int_range (1000, 9999));
 }
+
+char *
+test_add_user (const char  *prefix,
+               const char  *extra_flag,
+               char       **password)
+{
+  g_autofree char *out = NULL;
+  char *user = test_unique_name (prefix);
+
+  *password = g_strdup_printf ("Pw-%08x-%08x", g_random_int (), g_random_int ());
+  g_assert_true (mcr_testbed_meshctrl (&out, "AddUser", "--user", user, "--pass", *password,
+                                       extra_flag, NULL));
+  g_assert_true (g_str_has_prefix (out, "ok"));
+  return user;
+}
+
+void
+test_remove_user (const char *user)
+{
+  g_autofree char *out = NULL;
+
+  mcr_testbed_meshctrl (&out, "RemoveUser", "--userid", user, NULL);
+}
+
+typedef struct
+{
+  JsonObject *reply;
+} Reply;
+
+static void
+on_reply (McrServer  *server,
+          const char *action,
+          JsonObject *message,
+          Reply      *r)
+{
+  if (r->reply == NULL)
+    r->reply = json_object_ref (message);
+}
+
+static gboolean
+has_reply (gpointer data)
+{
+  return ((Reply *) data)->reply != NULL;
+}
+
+JsonObject *
+test_request (McrServer  *server,
+              JsonObject *command)
+{
+  Reply r = { NULL };
+  g_autofree char *signal = g_strconcat ("message::",
+                                         json_object_get_string_member (command, "action"), NULL);
+  gulong id = g_signal_connect (server, signal, G_CALLBACK (on_reply), &r);
+
+  mcr_server_send_command (server, command);
+  g_assert_true (mcr_test_wait_until (has_reply, &r, 20000));
+  g_signal_handler_disconnect (server, id);
+  return r.reply;
+}
+
+char *
+test_setup_totp (const char *user,
+                 const char *password)
+{
+  g_autoptr(McrServer) server = test_server_new (mcr_testbed_get ());
+  g_autoptr(JsonObject) ask = json_object_new ();
+  g_autoptr(JsonObject) setup = json_object_new ();
+  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(JsonObject) done = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = NULL;
+  char *secret;
+
+  g_assert_true (test_login_password (server, user, password, &error));
+  g_assert_no_error (error);
+
+  json_object_set_string_member (ask, "action", "otpauth-request");
+  reply = test_request (server, ask);
+  g_assert_true (json_object_has_member (reply, "secret"));
+  secret = g_strdup (json_object_get_string_member (reply, "secret"));
+
+  code = mcr_test_totp (secret, g_get_real_time () / G_USEC_PER_SEC);
+  json_object_set_string_member (setup, "action", "otpauth-setup");
+  json_object_set_string_member (setup, "secret", secret);
+  json_object_set_string_member (setup, "token", code);
+  done = test_request (server, setup);
+  g_assert_true (json_object_get_boolean_member_with_default (done, "success", FALSE));
+  mcr_server_logout (server);
+  return secret;
+}

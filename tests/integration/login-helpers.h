@@ -34,5 +34,19 @@ gboolean   test_wait_state          (McrServer             *server,
                                      guint                  timeout_ms);
 /* A unique name for a test account, e.g. "ctl-twofa-1234-5". */
 char      *test_unique_name         (const char            *prefix);
+/* A new account (meshctrl AddUser, plus @extra_flag such as "--notools");
+ * returns its name and sets *@password. */
+char      *test_add_user            (const char            *prefix,
+                                     const char            *extra_flag,
+                                     char                 **password);
+void       test_remove_user         (const char            *user);
+/* Sends @command on the control channel and waits for the reply with the
+ * same action. */
+JsonObject *test_request            (McrServer             *server,
+                                     JsonObject            *command);
+/* Sets TOTP up for the account through the control channel, as a user does
+ * in the web UI; returns the base32 secret. */
+char      *test_setup_totp          (const char            *user,
+                                     const char            *password);
 
 G_END_DECLS

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <string.h>
+
 #include "mcr-map-spec.h"
 
 static void
@@ -124,6 +126,36 @@ test_round_trip (void)
     }
 }
 
+/* Found by fuzz-map-spec: what parses must survive being written back. */
+static void
+test_round_trip_odd (void)
+{
+  const char *args[] = {
+    "-relaymap:TCP:0:PC:RDym--:TCP:0:PC:RH:[::1elaymap:TCP:556:\"PC\":]:2:TCP:0:PC:RH:3389",
+    "-map:TCP:0:PC:\"a:b\":80",
+    "-map:TCP:0:PC:\"[x\":80",
+    "-map:TCP:0:\"[PC]:1\":x]y:80",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (args); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(McrMapSpec) spec = mcr_map_spec_parse_argument (args[i], &error);
+      g_autoptr(McrMapSpec) again = NULL;
+      g_autofree char *back = NULL;
+
+      g_test_message ("%s", args[i]);
+      g_assert_no_error (error);
+      g_assert_null (strchr (spec->node_name, '"'));
+      back = mcr_map_spec_to_argument (spec);
+      again = mcr_map_spec_parse_argument (back, &error);
+      g_assert_no_error (error);
+      g_assert_true (mcr_map_spec_equal_target (spec, again));
+      g_assert_cmpstr (spec->node_name, ==, again->node_name);
+      g_assert_cmpstr (spec->app_name, ==, again->app_name);
+    }
+}
+
 static void
 test_equal_target (void)
 {
@@ -144,6 +176,7 @@ main (int argc, char **argv)
   g_test_add_func ("/map-spec/custom-app", test_custom_app_and_colon_names);
   g_test_add_func ("/map-spec/bad", test_bad_arguments);
   g_test_add_func ("/map-spec/round-trip", test_round_trip);
+  g_test_add_func ("/map-spec/round-trip-odd", test_round_trip_odd);
   g_test_add_func ("/map-spec/equal-target", test_equal_target);
   return g_test_run ();
 }

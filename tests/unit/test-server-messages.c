@@ -293,6 +293,21 @@ test_events (Fixture       *f,
   g_assert_null (mcr_server_lookup_device (f->server, NODE_2));
   g_assert_cmpuint (g_list_model_get_n_items (mcr_server_get_devices (f->server)), ==, 2);
 
+  /* A removed device went offline; when it comes back it is the same object. */
+  {
+    g_autoptr(McrDevice) held = g_object_ref (mcr_server_lookup_device (f->server, NODE_1));
+
+    feed (f, "{\"action\":\"event\",\"event\":{\"action\":\"removenode\",\"nodeid\":\"" NODE_1 "\"}}");
+    g_assert_null (mcr_server_lookup_device (f->server, NODE_1));
+    g_assert_false (mcr_device_get_online (held));
+    feed (f, "{\"action\":\"event\",\"event\":{\"action\":\"addnode\",\"node\":{\"_id\":\"" NODE_1 "\","
+             "\"meshid\":\"" MESH_A "\",\"name\":\"Renamed\"}}}");
+    feed (f, "{\"action\":\"event\",\"event\":{\"action\":\"nodeconnect\",\"nodeid\":\"" NODE_1 "\","
+             "\"conn\":1}}");
+    g_assert_true (mcr_server_lookup_device (f->server, NODE_1) == held);
+    g_assert_true (mcr_device_get_online (held));
+  }
+
   /* A new device in a known group arrives with addnode. */
   feed (f, "{\"action\":\"event\",\"event\":{\"action\":\"addnode\",\"node\":{\"_id\":\"node//new\","
            "\"meshid\":\"" MESH_A "\",\"name\":\"New\"}}}");
@@ -406,6 +421,15 @@ test_close_reasons (Fixture       *f,
   check_close (f, "{\"action\":\"close\",\"cause\":\"noauth\",\"msg\":\"tokenrequired\","
                   "\"email2fa\":true,\"twoFactorCookieDays\":30}",
                MCR_SERVER_ERROR_TOKEN_REQUIRED);
+  g_assert_true (mcr_server_get_token_request (f->server)->email);
+  g_assert_false (mcr_server_get_token_request (f->server)->sms);
+  g_assert_cmpuint (mcr_server_get_token_request (f->server)->cookie_days, ==, 30);
+  check_close (f, "{\"action\":\"close\",\"cause\":\"noauth\",\"msg\":\"tokenrequired\","
+                  "\"sms2fa\":true,\"sms2fasent\":true,\"twoFactorCookieDays\":0}",
+               MCR_SERVER_ERROR_TOKEN_REQUIRED);
+  g_assert_true (mcr_server_get_token_request (f->server)->sms_sent);
+  g_assert_false (mcr_server_get_token_request (f->server)->email);
+  g_assert_cmpuint (mcr_server_get_token_request (f->server)->cookie_days, ==, 0);
   check_close (f, "{\"action\":\"close\",\"cause\":\"notools\",\"msg\":\"notools\"}",
                MCR_SERVER_ERROR_NO_TOOLS);
   check_close (f, "{\"action\":\"close\",\"cause\":\"emailvalidation\","
@@ -543,6 +567,59 @@ test_huge_and_deep (Fixture       *f,
   _mcr_server_handle_text (f->server, s->str, s->len);
   g_string_free (s, TRUE);
   g_assert_cmpint (mcr_server_get_state (f->server), ==, MCR_SERVER_STATE_CONNECTED);
+}
+
+
+static guint
+count_sent (Fixture    *f,
+            const char *text)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < f->sent->len; i++)
+    if (g_str_equal (g_ptr_array_index (f->sent, i), text))
+      n++;
+  return n;
+}
+
+static void
+iterate_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+/* While connected: pings go out, the relay cookie is asked for again, and a
+ * server that stays silent counts as gone (reconnecting). */
+static void
+test_timers (Fixture       *f,
+             gconstpointer  data)
+{
+  _mcr_server_set_intervals (f->server, 50, 400, 120);
+  load_all (f);
+  g_ptr_array_set_size (f->sent, 0);
+
+  /* Answered pings keep it alive. */
+  for (guint i = 0; i < 10; i++)
+    {
+      iterate_for (60);
+      feed (f, "{\"action\":\"pong\"}");
+    }
+  g_assert_cmpint (mcr_server_get_state (f->server), ==, MCR_SERVER_STATE_CONNECTED);
+  g_assert_cmpuint (count_sent (f, "{\"action\":\"ping\"}"), >=, 3);
+  g_assert_cmpuint (count_sent (f, "{\"action\":\"authcookie\"}"), >=, 2);
+  g_assert_cmpuint (count_sent (f, "{\"action\":\"logincookie\"}"), >=, 2);
+
+  /* Silence. */
+  iterate_for (600);
+  g_assert_cmpint (mcr_server_get_state (f->server), ==, MCR_SERVER_STATE_RECONNECTING);
+  g_assert_error ((GError *) mcr_server_get_error (f->server), MCR_SERVER_ERROR,
+                  MCR_SERVER_ERROR_TIMEOUT);
+  /* The model stays while reconnecting. */
+  g_assert_nonnull (mcr_server_lookup_device (f->server, NODE_1));
+  mcr_server_logout (f->server);
 }
 
 /* ---- relay URIs ---- */
@@ -714,6 +791,7 @@ main (int argc, char **argv)
   ADD ("huge-and-deep", test_huge_and_deep);
   ADD ("relay-uri", test_relay_uri);
   ADD ("logout-clears", test_logout_clears);
+  ADD ("timers", test_timers);
 #undef ADD
   g_test_add ("/server-messages/relay-uri-key-domain", Fixture,
               "wss://mc.example.org/dom/?key=k%26y%20z", fixture_setup,

@@ -1,0 +1,81 @@
+/* relay-test-util.h: local programs for relay tests
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mcr-map-spec.h"
+#include "mcr-testbed.h"
+#include "mcr-websocket.h"
+
+G_BEGIN_DECLS
+
+/* One end of a TCP connection driven from the main loop: it sends @to_send
+ * bytes of a position-dependent pattern (as fast as the socket takes them)
+ * and reads everything that comes back, hashing both. */
+typedef struct
+{
+  GSocketConnection *conn;
+  guint64            to_send;
+  guint64            sent;
+  guint32            seed;
+  guint64            received;
+  guint64            expect;         /* stop reading after this many (0: until EOF) */
+  gboolean           reading;        /* FALSE: a local program that stopped reading */
+  gboolean           shutdown_after; /* shut down the sending side once all is sent */
+  gboolean           eof;
+  GError            *error;
+  GChecksum         *sent_hash;
+  GChecksum         *received_hash;
+  GSource           *in_source;
+  GSource           *out_source;
+  guint8             buf[65536];
+} TestPeer;
+
+TestPeer *test_peer_new           (GSocketConnection *conn,
+                                   guint64            to_send,
+                                   guint32            seed);
+/* Connects to 127.0.0.1:@port. */
+TestPeer *test_peer_connect       (guint16            port,
+                                   guint64            to_send,
+                                   guint32            seed);
+void      test_peer_set_reading   (TestPeer          *peer,
+                                   gboolean           reading);
+gboolean  test_peer_done          (TestPeer          *peer);
+/* The hashes of what went out and what came back are equal. */
+gboolean  test_peer_echo_matches  (TestPeer          *peer);
+/* What came back equals the pattern @seed for @len bytes. */
+gboolean  test_peer_received_is   (TestPeer          *peer,
+                                   guint32            seed,
+                                   guint64            len);
+void      test_peer_free          (TestPeer          *peer);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestPeer, test_peer_free)
+
+/* A service on @address that sends @bytes of pattern @seed to every
+ * connection and then closes it. Returns the port. */
+guint16   test_source_server_start (const char       *address,
+                                    guint64           bytes,
+                                    guint32           seed);
+
+/* A relay WebSocket straight to the testbed (x-meshauth login, certificate
+ * pinned by its hash), for tunnels tested without a McrServer. */
+McrWebSocket *test_relay_websocket (const McrTestbed *tb,
+                                    McrProtocol       protocol,
+                                    guint16           remote_port,
+                                    const char       *remote_ip);
+
+/* Under AddressSanitizer freed memory sits in its quarantine, so the RSS
+ * says nothing about our memory there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_RSS_MEANINGFUL 0
+#else
+#define TEST_RSS_MEANINGFUL 1
+#endif
+
+/* The resident set size of this process, in KiB. */
+gsize     test_rss_kib            (void);
+
+G_END_DECLS

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * meshcentral-router --headless … --list-devices, the built program run
+ * against the real testbed: it prints the devices and exits 0; every login
+ * failure prints the reason and exits non-zero. */
+#include <string.h>
+
+#include "login-helpers.h"
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+/* Runs the program with @args (NULL-terminated); @password_env sets
+ * MCROUTER_PASSWORD, @input goes to its standard input. */
+static void
+run_router (Run         *r,
+            const char  *password_env,
+            const char  *input,
+            const char **args)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (argv, g_build_filename (MCR_BUILD_ROOT, "src", "meshcentral-router", NULL));
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, NULL);
+
+  g_subprocess_launcher_unsetenv (launcher, "MCROUTER_PASSWORD");
+  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
+  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
+  if (password_env != NULL)
+    g_subprocess_launcher_setenv (launcher, "MCROUTER_PASSWORD", password_env, TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input ? input : "", NULL, &r->out, &r->err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  r->status = g_subprocess_get_exit_status (process);
+  g_test_message ("exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
+}
+
+static char *
+device_line (const McrTestbed *tb)
+{
+  return g_strdup_printf ("%s\tlab\tonline\t%s\n", tb->node_name, tb->node_id);
+}
+
+static void
+test_list (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
+  g_autofree char *user = g_strconcat ("-user:", tb->user, NULL);
+  g_autofree char *pass = g_strconcat ("-pass:", tb->password, NULL);
+  g_autofree char *hash = g_strconcat ("-certhash:", tb->cert_hash, NULL);
+  g_autofree char *line = device_line (tb);
+  const char *args[] = { "--headless", host, user, pass, hash, "--list-devices", NULL };
+  g_auto(Run) r = { 0 };
+
+  run_router (&r, NULL, NULL, args);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, line));
+}
+
+static void
+test_password_from_env (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
+  g_autofree char *user = g_strconcat ("-user:", tb->user, NULL);
+  g_autofree char *line = device_line (tb);
+  const char *args[] = { "--headless", host, user, "-ignorecert", "--list-devices", NULL };
+  g_auto(Run) r = { 0 };
+
+  run_router (&r, tb->password, NULL, args);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, line));
+}
+
+static void
+test_password_from_stdin (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
+  g_autofree char *user = g_strconcat ("-user:", tb->user, NULL);
+  g_autofree char *hash = g_strconcat ("-certhash:", tb->cert_hash, NULL);
+  g_autofree char *input = g_strconcat (tb->password, "\n", NULL);
+  g_autofree char *line = device_line (tb);
+  const char *args[] = { "--headless", host, user, hash, "--password-stdin", "--list-devices",
+                         NULL };
+  g_auto(Run) r = { 0 };
+
+  /* The environment loses against --password-stdin. */
+  run_router (&r, "wrong", input, args);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, line));
+}
+
+static void
+test_bad_password (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
+  g_autofree char *user = g_strconcat ("-user:", tb->user, NULL);
+  g_autofree char *hash = g_strconcat ("-certhash:", tb->cert_hash, NULL);
+  const char *args[] = { "--headless", host, user, "-pass:wrong-password", hash,
+                         "--list-devices", NULL };
+  g_auto(Run) r = { 0 };
+
+  run_router (&r, NULL, NULL, args);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_cmpstr (r.out, ==, "");
+  g_assert_nonnull (strstr (r.err, "Invalid user name or password"));
+}
+
+static void
+test_untrusted (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
+  g_autofree char *user = g_strconcat ("-user:", tb->user, NULL);
+  g_autofree char *pass = g_strconcat ("-pass:", tb->password, NULL);
+  g_autofree char *hint = g_strconcat ("-certhash:", tb->cert_hash, NULL);
+  const char *args[] = { "--headless", host, user, pass, "--list-devices", NULL };
+  g_auto(Run) r = { 0 };
+
+  run_router (&r, NULL, NULL, args);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_nonnull (strstr (r.err, "not trusted"));
+  /* It says how to trust it. */
+  g_assert_nonnull (strstr (r.err, hint));
+}
+
+static void
+test_unreachable (void)
+{
+  const char *args[] = { "--headless", "-host:127.0.0.1:1", "-user:a", "-pass:b",
+                         "--list-devices", NULL };
+  g_auto(Run) r = { 0 };
+
+  run_router (&r, NULL, NULL, args);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_nonnull (strstr (r.err, "refused the connection"));
+}
+
+static void
+test_no_password (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
+  const char *args[] = { "--headless", host, "-user:admin", "--list-devices", NULL };
+  g_auto(Run) r = { 0 };
+
+  run_router (&r, NULL, NULL, args);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "MCROUTER_PASSWORD"));
+}
+
+static void
+test_token (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autofree char *password = NULL;
+  g_autofree char *name = test_add_user ("ctl-headless", NULL, &password);
+  g_autofree char *secret = test_setup_totp (name, password);
+  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
+  g_autofree char *user = g_strconcat ("-user:", name, NULL);
+  g_autofree char *hash = g_strconcat ("-certhash:", tb->cert_hash, NULL);
+  g_autofree char *code = NULL;
+  g_autofree char *token = NULL;
+  const char *without[] = { "--headless", host, user, hash, "--list-devices", NULL };
+  const char *with[] = { "--headless", host, user, hash, NULL, "--list-devices", NULL };
+  g_auto(Run) r1 = { 0 };
+  g_auto(Run) r2 = { 0 };
+
+  run_router (&r1, password, NULL, without);
+  g_assert_cmpint (r1.status, !=, 0);
+  g_assert_nonnull (strstr (r1.err, "second-factor"));
+  g_assert_nonnull (strstr (r1.err, "-token:"));
+
+  code = mcr_test_totp (secret, g_get_real_time () / G_USEC_PER_SEC);
+  token = g_strconcat ("-token:", code, NULL);
+  with[4] = token;
+  run_router (&r2, password, NULL, with);
+  /* Logged in; this account sees no devices. */
+  g_assert_cmpint (r2.status, ==, 0);
+  g_assert_cmpstr (r2.out, ==, "");
+  g_assert_nonnull (strstr (r2.err, "no devices"));
+  test_remove_user (name);
+}
+
+
+static gboolean
+has_auth_cookie (gpointer data)
+{
+  return mcr_server_get_auth_cookie (MCR_SERVER (data)) != NULL;
+}
+
+/* An mcrouter:// link from the web UI: its cookie logs in, its t= hash
+ * pins the certificate; no user or password. */
+static void
+test_router_link (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autoptr(McrServer) server = test_server_new (tb);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cookie = NULL;
+  g_autofree char *link = NULL;
+  g_autofree char *line = device_line (tb);
+  const char *args[] = { "--headless", NULL, "--list-devices", NULL };
+  g_auto(Run) r = { 0 };
+
+  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
+  g_assert_true (mcr_test_wait_until (has_auth_cookie, server, 20000));
+  cookie = g_uri_escape_string (mcr_server_get_auth_cookie (server), NULL, FALSE);
+  mcr_server_logout (server);
+
+  link = g_strdup_printf ("mcrouter://%s/control.ashx?c=%s&t=%s&l=en", tb->address, cookie,
+                          tb->cert_hash);
+  args[1] = link;
+  run_router (&r, NULL, NULL, args);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, line));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/headless/list", test_list);
+  g_test_add_func ("/headless/password-from-env", test_password_from_env);
+  g_test_add_func ("/headless/password-from-stdin", test_password_from_stdin);
+  g_test_add_func ("/headless/bad-password", test_bad_password);
+  g_test_add_func ("/headless/untrusted", test_untrusted);
+  g_test_add_func ("/headless/unreachable", test_unreachable);
+  g_test_add_func ("/headless/no-password", test_no_password);
+  g_test_add_func ("/headless/token", test_token);
+  g_test_add_func ("/headless/router-link", test_router_link);
+  return g_test_run ();
+}
