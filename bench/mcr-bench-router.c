@@ -14,7 +14,7 @@
 
 #include "mcr-bench.h"
 
-#define START_TIMEOUT_S 90
+#define START_TIMEOUT_S 180
 
 struct _McrBenchRouter
 {
@@ -264,7 +264,8 @@ tail_of_file (const char *path,
 }
 
 McrBenchRouter *
-mcr_bench_router_start (const char    *router_path,
+mcr_bench_router_start (const char    *wrapper,
+                        const char    *router_path,
                         const char    *address,
                         const char    *user,
                         const char    *password,
@@ -289,6 +290,18 @@ mcr_bench_router_start (const char    *router_path,
   self->cancellable = g_cancellable_new ();
   self->nofile = nofile;
 
+  if (wrapper != NULL && *wrapper != '\0')
+    {
+      g_auto(GStrv) words = NULL;
+
+      if (!g_shell_parse_argv (wrapper, NULL, &words, error))
+        {
+          mcr_bench_router_free (self);
+          return NULL;
+        }
+      for (char **w = words; *w != NULL; w++)
+        g_ptr_array_add (argv, g_strdup (*w));
+    }
   g_ptr_array_add (argv, g_strdup (router_path));
   g_ptr_array_add (argv, g_strdup ("--headless"));
   g_ptr_array_add (argv, g_strdup_printf ("-host:%s", address));

@@ -214,8 +214,12 @@ sink_readable (McrBenchServices *self,
       c->count += (guint64) n;
       if (c->count == c->length)
         {
+          /* All there: close, as a server does after a request, so that
+           * the tunnel ends from the far side too. */
           c->t_last = g_get_monotonic_time ();
           post_report (self, c, NULL);
+          conn_close (self, c);
+          return;
         }
     }
 }

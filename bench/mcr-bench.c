@@ -55,6 +55,7 @@ typedef struct
   /* options */
   char            *testbed_env;
   char            *router_path;
+  char            *router_wrapper;
   char            *out_dir;
   char            *label;
   gboolean         quick;
@@ -414,7 +415,7 @@ start_router (Bench      *b,
   McrBenchRouter *router;
 
   say ("starting the router (%s, %u maps)", purpose, args->len);
-  router = mcr_bench_router_start (b->router_path, b->address, env_get (b, "MCR_TEST_USER"),
+  router = mcr_bench_router_start (b->router_wrapper, b->router_path, b->address, env_get (b, "MCR_TEST_USER"),
                                    env_get (b, "MCR_TEST_PASS"), env_get (b, "MCR_TEST_CERTHASH"),
                                    mcr_device_get_id (b->devices[0]), args, args->len,
                                    (guint64) b->router_nofile, log_path, b->context, &error);
@@ -1267,6 +1268,8 @@ main (int    argc,
     { "conn-opening", 0, 0, G_OPTION_ARG_INT, &b->conn_opening,
       "Concurrent connections: at most N waiting for their first echo at a time (default 50; "
       "0: all at once)", "N" },
+    { "router-wrapper", 0, 0, G_OPTION_ARG_STRING, &b->router_wrapper,
+      "Run the router under this command (e.g. \"valgrind --tool=callgrind\")", "CMD" },
     { "label", 0, 0, G_OPTION_ARG_STRING, &b->label, "A label for the results (e.g. the commit)", "TEXT" },
     { "self-test", 0, 0, G_OPTION_ARG_NONE, &self_test, "Check the hash and the parser, then exit", NULL },
     { NULL }

@@ -215,8 +215,10 @@ typedef struct
 /* Starts "ROUTER --headless -host:… -user:… -certhash:… -map:…" with the
  * password in MCROUTER_PASSWORD, and waits until @n_maps maps print their
  * listening port. @nofile: the router's RLIMIT_NOFILE soft limit, 0 to keep
- * the one the driver started with. */
-McrBenchRouter  *mcr_bench_router_start     (const char    *router_path,
+ * the one the driver started with. @wrapper: a command line to run the router
+ * under (valgrind …), or NULL. */
+McrBenchRouter  *mcr_bench_router_start     (const char    *wrapper,
+                                             const char    *router_path,
                                              const char    *address,
                                              const char    *user,
                                              const char    *password,
