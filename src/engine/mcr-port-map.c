@@ -29,6 +29,7 @@ struct _McrPortMap
   McrServer       *server;
   McrMapSpec      *spec;
   char            *node_id;          /* once the device is known */
+  char            *device_name;      /* the last name it had */
   McrDevice       *device;
   gulong           device_online_id;
   gulong           devices_loaded_id;
@@ -99,9 +100,11 @@ static void
 set_state (McrPortMap      *self,
            McrPortMapState  state)
 {
+  static const char *const names[] = { "starting", "listening", "waiting", "error", "stopped" };
+
   if (self->state == state)
     return;
-  g_debug ("map %s: state %d", self->spec->name ? self->spec->name : "", state);
+  g_debug ("map on port %u: %s", self->local_port, names[state]);
   self->state = state;
   notify (self, PROP_STATE);
 }
@@ -124,6 +127,8 @@ device_label (McrPortMap *self)
 {
   if (self->device != NULL)
     return mcr_device_get_name (self->device);
+  if (self->device_name != NULL)
+    return self->device_name;
   if (self->spec->node_name != NULL)
     return self->spec->node_name;
   return self->spec->node_id ? self->spec->node_id : "?";
@@ -252,9 +257,10 @@ static void
 record_failure (McrPortMap *self,
                 const char *message)
 {
+  /* The message first: who follows the count reads it. */
+  set_string (self, &self->last_failure, message, PROP_LAST_FAILURE);
   self->failed_connections++;
   notify (self, PROP_FAILED_CONNECTIONS);
-  set_string (self, &self->last_failure, message, PROP_LAST_FAILURE);
   g_debug ("map on port %u: %s", self->local_port, message);
 }
 
@@ -439,6 +445,8 @@ set_device (McrPortMap *self,
 {
   if (self->device == device)
     return;
+  g_debug ("map on port %u: device %s", self->local_port,
+           device ? mcr_device_get_name (device) : "unknown");
   if (self->device != NULL)
     g_clear_signal_handler (&self->device_online_id, self->device);
   g_set_object (&self->device, device);
@@ -448,6 +456,8 @@ set_device (McrPortMap *self,
                                                  G_CALLBACK (on_device_online), self);
       if (self->node_id == NULL)
         self->node_id = g_strdup (mcr_device_get_id (device));
+      g_free (self->device_name);
+      self->device_name = g_strdup (mcr_device_get_name (device));
     }
   notify (self, PROP_DEVICE);
 }
@@ -473,7 +483,9 @@ on_devices_changed (GListModel *model,
                     guint       added,
                     McrPortMap *self)
 {
-  /* Devices come and go with logins and rights; follow ours by id. */
+  /* Devices come and go with logins and rights, and a temporary agent
+   * ("meshagent connect") is removed when it disconnects and added again
+   * when it is back: follow ours by id. */
   if (self->device == NULL || removed > 0)
     resolve_device (self);
 }
@@ -852,6 +864,7 @@ mcr_port_map_finalize (GObject *object)
   g_clear_object (&self->connections);
   g_clear_pointer (&self->spec, mcr_map_spec_free);
   g_clear_pointer (&self->node_id, g_free);
+  g_clear_pointer (&self->device_name, g_free);
   g_clear_pointer (&self->error_message, g_free);
   g_clear_pointer (&self->last_failure, g_free);
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "mcr-headless.h"
+#include "mcr-headless-maps.h"
 #include "mcr-router-url.h"
 #include "mcr-server.h"
 
@@ -32,6 +33,7 @@ typedef struct
   McrOptions   *options;
   McrRouterUrl *link;       /* an mcrouter:// link given instead of a password */
   McrServer    *server;
+  McrHeadlessMaps *maps;
   GMainLoop    *loop;
   char         *password;
   int           status;
@@ -147,6 +149,29 @@ print_devices (McrHeadless *h)
                 mcr_server_get_display_name (h->server));
 }
 
+/* The -map:/-relaymap: maps and the link's automatic map; once, when the
+ * first device list is in. */
+static void
+start_maps (McrHeadless *h)
+{
+  g_autoptr(GPtrArray) specs = g_ptr_array_new ();
+
+  if (h->maps != NULL)
+    return;
+  for (guint i = 0; i < h->options->maps->len; i++)
+    g_ptr_array_add (specs, g_ptr_array_index (h->options->maps, i));
+  if (h->link != NULL && h->link->map != NULL)
+    g_ptr_array_add (specs, h->link->map);
+  if (specs->len == 0)
+    return;
+  h->maps = mcr_headless_maps_new (h->server, h->options->all_interfaces);
+  if (mcr_headless_maps_start (h->maps, specs) == 0)
+    {
+      g_printerr (_("meshcentral-router: no map could start\n"));
+      headless_quit (h, EXIT_LOGIN_FAILED);
+    }
+}
+
 static void
 on_devices_loaded (McrServer   *server,
                    McrHeadless *h)
@@ -161,6 +186,7 @@ on_devices_loaded (McrServer   *server,
   g_printerr (_("meshcentral-router: logged into %s, %u devices\n"),
               mcr_server_get_display_name (server),
               g_list_model_get_n_items (mcr_server_get_devices (server)));
+  start_maps (h);
 }
 
 static gboolean
@@ -347,6 +373,7 @@ mcr_headless_run (McrOptions *options)
   g_clear_handle_id (&h.sigterm_id, g_source_remove);
   g_clear_handle_id (&h.devices_timeout_id, g_source_remove);
   g_signal_handlers_disconnect_by_data (h.server, &h);
+  g_clear_pointer (&h.maps, mcr_headless_maps_free);
   mcr_server_logout (h.server);
   headless_clear (&h);
   return h.status;
