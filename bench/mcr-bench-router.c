@@ -114,6 +114,8 @@ mcr_bench_proc_stat (int               pid,
                     + g_ascii_strtoull (fields[12], NULL, 10);
   stat->vm_hwm_kib = status_kib (status, "\nVmHWM:");
   stat->vm_rss_kib = status_kib (status, "\nVmRSS:");
+  stat->rss_anon_kib = status_kib (status, "\nRssAnon:");
+  stat->rss_file_kib = status_kib (status, "\nRssFile:");
   read_schedstat (pid, &stat->cpu_ns, &stat->runs, &stat->n_threads);
   stat->n_fds = count_fds (pid);
   return TRUE;

@@ -48,6 +48,7 @@ typedef struct
   gboolean   map_exact;
   char      *note;
   int        decimals;
+  GArray    *samples[MCR_BENCH_N_PATHS]; /* repeated runs: value is their median */
 } Row;
 
 typedef struct
@@ -74,6 +75,7 @@ typedef struct
   guint            udp_window;
   guint            idle_maps;
   guint            idle_seconds;
+  gint             repeat;
 
   /* testbed */
   GHashTable      *env;
@@ -180,6 +182,33 @@ row_set (Row          *row,
 {
   row->have[path] = TRUE;
   row->value[path] = value;
+}
+
+static int compare_double (gconstpointer a,
+                           gconstpointer b);
+
+static double
+median (GArray *values)
+{
+  g_autoptr(GArray) sorted = g_array_copy (values);
+  guint n = sorted->len;
+
+  g_array_sort (sorted, compare_double);
+  if (n % 2 == 1)
+    return g_array_index (sorted, double, n / 2);
+  return (g_array_index (sorted, double, n / 2 - 1) + g_array_index (sorted, double, n / 2)) / 2;
+}
+
+/* One of several runs; the row shows their median. */
+static void
+row_add_sample (Row          *row,
+                McrBenchPath  path,
+                double        value)
+{
+  if (row->samples[path] == NULL)
+    row->samples[path] = g_array_new (FALSE, FALSE, sizeof (double));
+  g_array_append_val (row->samples[path], value);
+  row_set (row, path, median (row->samples[path]));
 }
 
 static void
@@ -564,7 +593,7 @@ mb_per_s (const McrBenchRunResult *r)
   return us > 0 ? (double) r->bytes / (double) us : 0.0;
 }
 
-/* One run; its MB/s (or NAN) goes into @row. */
+/* One run; its MB/s goes into @row as one sample. */
 static gboolean
 measure_transfer (Bench          *b,
                   Row            *row,
@@ -592,11 +621,11 @@ measure_transfer (Bench          *b,
   mcr_bench_client_run (b->client, &target, &spec, &r);
   ok = r.ok;
   if (ok)
-    row_set (row, path, mb_per_s (&r));
+    row_add_sample (row, path, mb_per_s (&r));
   else
     row_fail (row, path, r.error);
   if (path == MCR_BENCH_PATH_MAP)
-    row->map_exact = ok;
+    row->map_exact = ok && (row->map_exact || row->samples[path]->len == 1);
   what = ok ? g_strdup_printf ("%.1f MB/s", mb_per_s (&r)) : g_strdup (r.error);
   say ("%-34s %-6s %s", row->name, path_names[path], what);
   mcr_bench_run_result_clear (&r);
@@ -613,16 +642,42 @@ proc_cpu_seconds (int pid)
   return mcr_bench_ticks_to_seconds (st.cpu_ticks);
 }
 
+static double
+relay_side_cpu_seconds (Bench *b)
+{
+  return proc_cpu_seconds (b->server_pid) + proc_cpu_seconds (b->agent_pid);
+}
+
+static void
+note_spread (Row *row)
+{
+  for (McrBenchPath p = MCR_BENCH_PATH_RELAY; p < MCR_BENCH_N_PATHS; p++)
+    if (row->samples[p] != NULL && row->samples[p]->len > 1)
+      {
+        g_autoptr(GArray) sorted = g_array_copy (row->samples[p]);
+
+        g_array_sort (sorted, compare_double);
+        row_note (row, "%s %.1f–%.1f over %u runs", path_names[p],
+                  g_array_index (sorted, double, 0),
+                  g_array_index (sorted, double, sorted->len - 1), sorted->len);
+      }
+}
+
+/* Upload and download on one stream, @repeat times, the paths taking turns
+ * so that all see the same load; router CPU and peak RSS from a router that
+ * did nothing else. */
 static void
 phase_throughput (Bench *b)
 {
   Row *up, *down, *cpu, *rss, *relay_cpu;
   McrBenchRouter *router;
-  McrBenchProcStat st0, st1, st2;
+  McrBenchProcStat st;
   double mib = (double) b->bulk_bytes / MIB;
-  double srv0, srv1, srv2, srv3;
-  gboolean up_ok, down_ok;
+  double cpu_up = 0, cpu_down = 0, relay_side[MCR_BENCH_N_PATHS] = { 0 };
+  guint n_ok[MCR_BENCH_N_PATHS] = { 0 };
+  gboolean all_ok = TRUE;
   char name[96];
+  int pid;
 
   g_snprintf (name, sizeof name, "Upload, 1 stream × %.0f MiB", mib);
   up = row_new (b, name, "MB/s", 1);
@@ -631,60 +686,77 @@ phase_throughput (Bench *b)
   up->target = down->target = TARGET_RATIO_RELAY;
   up->target_value = down->target_value = 0.95;
   up->exact_needed = down->exact_needed = TRUE;
-
-  measure_transfer (b, up, MCR_BENCH_PATH_DIRECT, NULL, MCR_BENCH_UPLOAD, 1);
-  measure_transfer (b, down, MCR_BENCH_PATH_DIRECT, NULL, MCR_BENCH_DOWNLOAD, 1);
-  if (up->have[MCR_BENCH_PATH_DIRECT] && down->have[MCR_BENCH_PATH_DIRECT])
-    row_note (up, "driver check: direct TCP %s 1000 MB/s both ways",
-              MIN (up->value[0], down->value[0]) >= 1000 ? "≥" : "BELOW");
-
-  /* The relay ceiling, with the server's and the agent's CPU for comparison. */
   relay_cpu = row_new (b, "Server + agent CPU per GB moved", "s/GB", 2);
-  srv0 = proc_cpu_seconds (b->server_pid) + proc_cpu_seconds (b->agent_pid);
-  up_ok = measure_transfer (b, up, MCR_BENCH_PATH_RELAY, NULL, MCR_BENCH_UPLOAD, 1);
-  down_ok = measure_transfer (b, down, MCR_BENCH_PATH_RELAY, NULL, MCR_BENCH_DOWNLOAD, 1);
-  srv1 = proc_cpu_seconds (b->server_pid) + proc_cpu_seconds (b->agent_pid);
-  if (up_ok && down_ok)
-    row_set (relay_cpu, MCR_BENCH_PATH_RELAY, (srv1 - srv0) / (2.0 * (double) b->bulk_bytes / 1e9));
-
-  router = start_router (b, "throughput", standard_maps (b, FALSE));
   cpu = row_new (b, "Router CPU per GB moved (up + down)", "s/GB", 2);
   cpu->target = TARGET_AT_MOST;
   cpu->target_value = 1.0;
-  g_snprintf (name, sizeof name, "Router peak RSS, %.0f MiB each way", mib);
+  g_snprintf (name, sizeof name, "Router peak RSS, %.0f MiB each way × %d", mib, b->repeat);
   rss = row_new (b, name, "MiB", 1);
   rss->target = TARGET_AT_MOST;
   rss->target_value = 32;
-  if (router == NULL)
-    {
-      for (Row **r = (Row *[]) { up, down, cpu, rss, NULL }; *r != NULL; r++)
-        row_fail (*r, MCR_BENCH_PATH_MAP, "the router did not start");
-      return;
-    }
-  mcr_bench_proc_stat (mcr_bench_router_get_pid (router), &st0);
-  srv2 = proc_cpu_seconds (b->server_pid) + proc_cpu_seconds (b->agent_pid);
-  up_ok = measure_transfer (b, up, MCR_BENCH_PATH_MAP, router, MCR_BENCH_UPLOAD, 1);
-  mcr_bench_proc_stat (mcr_bench_router_get_pid (router), &st1);
-  down_ok = measure_transfer (b, down, MCR_BENCH_PATH_MAP, router, MCR_BENCH_DOWNLOAD, 1);
-  mcr_bench_proc_stat (mcr_bench_router_get_pid (router), &st2);
-  srv3 = proc_cpu_seconds (b->server_pid) + proc_cpu_seconds (b->agent_pid);
-  if (up_ok && down_ok)
-    {
-      double gb = (double) b->bulk_bytes / 1e9;
-      double s_up = mcr_bench_ticks_to_seconds (st1.cpu_ticks - st0.cpu_ticks);
-      double s_down = mcr_bench_ticks_to_seconds (st2.cpu_ticks - st1.cpu_ticks);
 
-      row_set (cpu, MCR_BENCH_PATH_MAP, (s_up + s_down) / (2 * gb));
+  router = start_router (b, "throughput", standard_maps (b, FALSE));
+  if (router == NULL)
+    for (Row **r = (Row *[]) { up, down, cpu, rss, NULL }; *r != NULL; r++)
+      row_fail (*r, MCR_BENCH_PATH_MAP, "the router did not start");
+  pid = router != NULL ? mcr_bench_router_get_pid (router) : 0;
+
+  for (guint round = 0; round < (guint) b->repeat; round++)
+    for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
+      {
+        double t0, t1, t2, s0, s1;
+        gboolean up_ok, down_ok;
+
+        if (p == MCR_BENCH_PATH_MAP && router == NULL)
+          continue;
+        s0 = relay_side_cpu_seconds (b);
+        t0 = proc_cpu_seconds (pid);
+        up_ok = measure_transfer (b, up, p, router, MCR_BENCH_UPLOAD, 1);
+        t1 = proc_cpu_seconds (pid);
+        down_ok = measure_transfer (b, down, p, router, MCR_BENCH_DOWNLOAD, 1);
+        t2 = proc_cpu_seconds (pid);
+        s1 = relay_side_cpu_seconds (b);
+        if (up_ok && down_ok)
+          {
+            relay_side[p] += s1 - s0;
+            n_ok[p]++;
+          }
+        if (p == MCR_BENCH_PATH_MAP)
+          {
+            cpu_up += t1 - t0;
+            cpu_down += t2 - t1;
+            all_ok = all_ok && up_ok && down_ok;
+          }
+      }
+  note_spread (up);
+  note_spread (down);
+  if (up->have[MCR_BENCH_PATH_DIRECT] && down->have[MCR_BENCH_PATH_DIRECT])
+    row_note (up, "driver check: direct TCP %s 1000 MB/s both ways",
+              MIN (up->value[0], down->value[0]) >= 1000 ? "≥" : "BELOW");
+  for (McrBenchPath p = MCR_BENCH_PATH_RELAY; p < MCR_BENCH_N_PATHS; p++)
+    if (n_ok[p] > 0)
+      row_set (relay_cpu, p, relay_side[p] / (2.0 * n_ok[p] * (double) b->bulk_bytes / 1e9));
+  row_note (relay_cpu, "information: where the relay's CPU goes (node + first agent)");
+  if (router == NULL)
+    return;
+
+  if (all_ok)
+    {
+      double gb = b->repeat * (double) b->bulk_bytes / 1e9;
+
+      row_set (cpu, MCR_BENCH_PATH_MAP, (cpu_up + cpu_down) / (2 * gb));
       row_note (cpu, "upload %.2f s/GB, download %.2f s/GB (utime+stime, /proc/PID/stat)",
-                s_up / gb, s_down / gb);
-      row_set (relay_cpu, MCR_BENCH_PATH_MAP, (srv3 - srv2) / (2 * gb));
-      row_note (relay_cpu, "information: where the relay's CPU goes");
-      say ("router CPU: upload %.2f s/GB, download %.2f s/GB", s_up / gb, s_down / gb);
+                cpu_up / gb, cpu_down / gb);
+      say ("router CPU: upload %.2f s/GB, download %.2f s/GB", cpu_up / gb, cpu_down / gb);
     }
   else
     row_fail (cpu, MCR_BENCH_PATH_MAP, "a transfer failed");
-  row_set (rss, MCR_BENCH_PATH_MAP, (double) st2.vm_hwm_kib / 1024.0);
-  row_note (rss, "VmHWM of a fresh router: login + one upload + one download");
+  if (mcr_bench_proc_stat (pid, &st))
+    {
+      row_set (rss, MCR_BENCH_PATH_MAP, (double) st.vm_hwm_kib / 1024.0);
+      row_note (rss, "VmHWM of a fresh router that did only these transfers; at the end RssAnon "
+                "%.1f MiB, RssFile %.1f MiB", st.rss_anon_kib / 1024.0, st.rss_file_kib / 1024.0);
+    }
   stop_router (b, router);
 }
 
@@ -701,25 +773,32 @@ phase_parallel (Bench *b)
 {
   static const guint counts[] = { 4, 16 };
   McrBenchRouter *router = shared_router (b);
+  Row *up[G_N_ELEMENTS (counts)], *down[G_N_ELEMENTS (counts)];
 
   for (gsize i = 0; i < G_N_ELEMENTS (counts); i++)
     {
       double each = (double) b->bulk_bytes / counts[i] / MIB;
       char name[96];
-      Row *up, *down;
 
       g_snprintf (name, sizeof name, "Upload, %u streams × %.0f MiB", counts[i], each);
-      up = row_new (b, name, "MB/s", 1);
+      up[i] = row_new (b, name, "MB/s", 1);
       g_snprintf (name, sizeof name, "Download, %u streams × %.0f MiB", counts[i], each);
-      down = row_new (b, name, "MB/s", 1);
-      up->target = down->target = TARGET_RATIO_RELAY;
-      up->target_value = down->target_value = 0.95;
-      up->exact_needed = down->exact_needed = TRUE;
+      down[i] = row_new (b, name, "MB/s", 1);
+      up[i]->target = down[i]->target = TARGET_RATIO_RELAY;
+      up[i]->target_value = down[i]->target_value = 0.95;
+      up[i]->exact_needed = down[i]->exact_needed = TRUE;
+    }
+  for (guint round = 0; round < (guint) b->repeat; round++)
+    for (gsize i = 0; i < G_N_ELEMENTS (counts); i++)
       for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
         {
-          measure_transfer (b, up, p, router, MCR_BENCH_UPLOAD, counts[i]);
-          measure_transfer (b, down, p, router, MCR_BENCH_DOWNLOAD, counts[i]);
+          measure_transfer (b, up[i], p, router, MCR_BENCH_UPLOAD, counts[i]);
+          measure_transfer (b, down[i], p, router, MCR_BENCH_DOWNLOAD, counts[i]);
         }
+  for (gsize i = 0; i < G_N_ELEMENTS (counts); i++)
+    {
+      note_spread (up[i]);
+      note_spread (down[i]);
     }
 }
 
@@ -745,11 +824,16 @@ percentile (GArray *sorted,
   return g_array_index (sorted, double, CLAMP (rank, 1, sorted->len) - 1);
 }
 
+/* Fresh connections one at a time, the paths taking turns. */
 static void
 phase_ttfb (Bench *b)
 {
   McrBenchRouter *router = shared_router (b);
-  guint16 echo = mcr_bench_services_get_port (b->services, MCR_BENCH_SERVICE_ECHO);
+  guint16 echo = mcr_bench_services_get_echo_port (b->services, 0);
+  McrBenchRunSpec spec = { .mode = MCR_BENCH_ECHO, .n_streams = 1, .bytes_each = 1,
+                           .timeout_s = 60 };
+  GArray *times[MCR_BENCH_N_PATHS] = { NULL };
+  char *error[MCR_BENCH_N_PATHS] = { NULL };
   char name[96];
   Row *p50, *p95;
 
@@ -762,45 +846,52 @@ phase_ttfb (Bench *b)
   p50->exact_needed = TRUE;
 
   for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
+    times[p] = g_array_new (FALSE, FALSE, sizeof (double));
+  for (guint i = 0; i < b->ttfb_count; i++)
+    for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
+      {
+        McrBenchTarget target = target_for (b, p, router, MCR_PROTOCOL_TCP, echo);
+        McrBenchRunResult r;
+
+        if (error[p] != NULL)
+          continue;
+        if (p == MCR_BENCH_PATH_MAP && !target_ready (&target))
+          {
+            error[p] = g_strdup ("no router");
+            continue;
+          }
+        mcr_bench_client_run (b->client, &target, &spec, &r);
+        if (r.ok)
+          g_array_append_val (times[p], r.first_byte_ms[0]);
+        else
+          error[p] = g_strdup_printf ("connection %u: %s", i + 1, r.error);
+        mcr_bench_run_result_clear (&r);
+      }
+  for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
     {
-      McrBenchTarget target = target_for (b, p, router, MCR_PROTOCOL_TCP, echo);
-      McrBenchRunSpec spec = { .mode = MCR_BENCH_ECHO, .n_streams = 1, .bytes_each = 1,
-                               .timeout_s = 60 };
-      g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
-      g_autofree char *error = NULL;
-
-      if (p == MCR_BENCH_PATH_MAP && !target_ready (&target))
+      if (error[p] != NULL)
         {
-          row_fail (p50, p, "no router");
+          row_fail (p50, p, error[p]);
+          row_fail (p95, p, error[p]);
+          say ("%-34s %-6s %s", "first echoed byte", path_names[p], error[p]);
+          g_free (error[p]);
           continue;
         }
-      for (guint i = 0; i < b->ttfb_count && error == NULL; i++)
-        {
-          McrBenchRunResult r;
-
-          mcr_bench_client_run (b->client, &target, &spec, &r);
-          if (r.ok)
-            g_array_append_val (times, r.first_byte_ms[0]);
-          else
-            error = g_strdup_printf ("connection %u: %s", i + 1, r.error);
-          mcr_bench_run_result_clear (&r);
-        }
-      if (error != NULL)
-        {
-          row_fail (p50, p, error);
-          row_fail (p95, p, error);
-          say ("%-34s %-6s %s", "first echoed byte", path_names[p], error);
-          continue;
-        }
-      g_array_sort (times, compare_double);
-      row_set (p50, p, percentile (times, 50));
-      row_set (p95, p, percentile (times, 95));
+      g_array_sort (times[p], compare_double);
+      row_set (p50, p, percentile (times[p], 50));
+      row_set (p95, p, percentile (times[p], 95));
       if (p == MCR_BENCH_PATH_MAP)
         p50->map_exact = TRUE;
       say ("%-34s %-6s p50 %.2f ms, p95 %.2f ms (min %.2f, max %.2f)", "first echoed byte",
-           path_names[p], percentile (times, 50), percentile (times, 95),
-           g_array_index (times, double, 0), g_array_index (times, double, times->len - 1));
+           path_names[p], percentile (times[p], 50), percentile (times[p], 95),
+           g_array_index (times[p], double, 0),
+           g_array_index (times[p], double, times[p]->len - 1));
+      if (p != MCR_BENCH_PATH_DIRECT)
+        row_note (p50, "%s min %.2f, max %.2f", path_names[p], g_array_index (times[p], double, 0),
+                  g_array_index (times[p], double, times[p]->len - 1));
     }
+  for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
+    g_array_unref (times[p]);
 }
 
 static void
@@ -1241,6 +1332,8 @@ set_sizes (Bench  *b,
   b->udp_window = 32;
   b->idle_maps = 100;
   b->idle_seconds = b->quick ? 3 : 10;
+  if (b->repeat <= 0)
+    b->repeat = b->quick ? 1 : 3;
 }
 
 int
@@ -1263,6 +1356,8 @@ main (int    argc,
     { "size", 0, 0, G_OPTION_ARG_INT64, &size_mib, "Bulk transfer size in MiB", "MIB" },
     { "router-nofile", 0, 0, G_OPTION_ARG_INT64, &b->router_nofile,
       "The router's RLIMIT_NOFILE soft limit (default: the one this was started with)", "N" },
+    { "repeat", 0, 0, G_OPTION_ARG_INT, &b->repeat,
+      "Bulk transfers: rounds, the paths taking turns; rows show the median (default 3)", "N" },
     { "conns", 0, 0, G_OPTION_ARG_INT, &b->conns_large,
       "The larger number of concurrent connections (default 1000)", "N" },
     { "conn-opening", 0, 0, G_OPTION_ARG_INT, &b->conn_opening,

@@ -195,6 +195,8 @@ typedef struct
   guint64 runs;             /* sum over threads of times scheduled in */
   guint64 vm_hwm_kib;
   guint64 vm_rss_kib;
+  guint64 rss_anon_kib;
+  guint64 rss_file_kib;
   guint   n_fds;
   guint   n_threads;
 } McrBenchProcStat;
