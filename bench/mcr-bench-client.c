@@ -51,6 +51,7 @@ typedef struct
   guint64         sent;
   guint64         recv_total;
   guint64         received;
+  guint64         pieces;
   McrBenchHash    send_hash;
   McrBenchHash    recv_hash;
   gboolean        have_report;
@@ -350,6 +351,7 @@ stream_received (Stream       *s,
       return;
     }
   s->t_progress = g_get_monotonic_time ();
+  s->pieces++;
   if (s->received == 0)
     {
       s->t_first = s->t_progress;
@@ -727,6 +729,7 @@ fill_result (Run *run)
       if (!s->exact)
         continue;
       r->bytes += run->spec->bytes_each;
+      r->pieces += s->pieces;
       if (s->t_first != 0 && (r->t_first_byte == 0 || s->t_first < r->t_first_byte))
         r->t_first_byte = s->t_first;
       r->t_last_byte = MAX (r->t_last_byte, s->t_last);

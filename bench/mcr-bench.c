@@ -61,6 +61,8 @@ typedef struct
   char            *label;
   gboolean         quick;
   char           **only;
+  char           **paths;
+  char           **directions;
   gint64           router_nofile;
 
   /* sizes */
@@ -158,6 +160,22 @@ wanted (Bench      *b,
         const char *name)
 {
   return b->only == NULL || g_strv_contains ((const char *const *) b->only, name);
+}
+
+static gboolean
+path_wanted (Bench        *b,
+             McrBenchPath  path)
+{
+  return b->paths == NULL || g_strv_contains ((const char *const *) b->paths, path_names[path]);
+}
+
+static gboolean
+mode_wanted (Bench        *b,
+             McrBenchMode  mode)
+{
+  return b->directions == NULL
+         || g_strv_contains ((const char *const *) b->directions,
+                             mode == MCR_BENCH_UPLOAD ? "up" : "down");
 }
 
 static Row *
@@ -613,6 +631,8 @@ measure_transfer (Bench          *b,
   g_autofree char *what = NULL;
   gboolean ok;
 
+  if (!path_wanted (b, path) || !mode_wanted (b, mode))
+    return TRUE;
   if (path == MCR_BENCH_PATH_MAP && !target_ready (&target))
     {
       row_fail (row, path, "no router");
@@ -626,7 +646,11 @@ measure_transfer (Bench          *b,
     row_fail (row, path, r.error);
   if (path == MCR_BENCH_PATH_MAP)
     row->map_exact = ok && (row->map_exact || row->samples[path]->len == 1);
-  what = ok ? g_strdup_printf ("%.1f MB/s", mb_per_s (&r)) : g_strdup (r.error);
+  what = !ok ? g_strdup (r.error)
+         : mode == MCR_BENCH_DOWNLOAD ? g_strdup_printf ("%.1f MB/s (%.1f KiB per read)",
+                                                         mb_per_s (&r),
+                                                         r.bytes / 1024.0 / MAX (r.pieces, 1))
+         : g_strdup_printf ("%.1f MB/s", mb_per_s (&r));
   say ("%-34s %-6s %s", row->name, path_names[path], what);
   mcr_bench_run_result_clear (&r);
   return ok;
@@ -716,7 +740,8 @@ phase_throughput (Bench *b)
         down_ok = measure_transfer (b, down, p, router, MCR_BENCH_DOWNLOAD, 1);
         t2 = proc_cpu_seconds (pid);
         s1 = relay_side_cpu_seconds (b);
-        if (up_ok && down_ok)
+        if (up_ok && down_ok && path_wanted (b, p) && mode_wanted (b, MCR_BENCH_UPLOAD)
+            && mode_wanted (b, MCR_BENCH_DOWNLOAD))
           {
             relay_side[p] += s1 - s0;
             n_ok[p]++;
@@ -740,7 +765,8 @@ phase_throughput (Bench *b)
   if (router == NULL)
     return;
 
-  if (all_ok)
+  if (all_ok && path_wanted (b, MCR_BENCH_PATH_MAP) && mode_wanted (b, MCR_BENCH_UPLOAD)
+      && mode_wanted (b, MCR_BENCH_DOWNLOAD))
     {
       double gb = b->repeat * (double) b->bulk_bytes / 1e9;
 
@@ -749,7 +775,7 @@ phase_throughput (Bench *b)
                 cpu_up / gb, cpu_down / gb);
       say ("router CPU: upload %.2f s/GB, download %.2f s/GB", cpu_up / gb, cpu_down / gb);
     }
-  else
+  else if (!all_ok)
     row_fail (cpu, MCR_BENCH_PATH_MAP, "a transfer failed");
   if (mcr_bench_proc_stat (pid, &st))
     {
@@ -1345,6 +1371,8 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   gint64 size_mib = 0;
   g_autofree char *only = NULL;
+  g_autofree char *paths = NULL;
+  g_autofree char *directions = NULL;
   gboolean self_test = FALSE;
   GOptionEntry entries[] = {
     { "testbed", 0, 0, G_OPTION_ARG_FILENAME, &b->testbed_env, "The testbed's testbed.env", "FILE" },
@@ -1356,6 +1384,10 @@ main (int    argc,
     { "size", 0, 0, G_OPTION_ARG_INT64, &size_mib, "Bulk transfer size in MiB", "MIB" },
     { "router-nofile", 0, 0, G_OPTION_ARG_INT64, &b->router_nofile,
       "The router's RLIMIT_NOFILE soft limit (default: the one this was started with)", "N" },
+    { "paths", 0, 0, G_OPTION_ARG_STRING, &paths,
+      "Bulk transfers only on these paths (comma-separated: direct, relay, map)", "LIST" },
+    { "directions", 0, 0, G_OPTION_ARG_STRING, &directions,
+      "Bulk transfers only these ways (comma-separated: up, down)", "LIST" },
     { "repeat", 0, 0, G_OPTION_ARG_INT, &b->repeat,
       "Bulk transfers: rounds, the paths taking turns; rows show the median (default 3)", "N" },
     { "conns", 0, 0, G_OPTION_ARG_INT, &b->conns_large,
@@ -1420,6 +1452,10 @@ main (int    argc,
           die ("--only: unknown measurement “%s” (one of: throughput, parallel, ttfb, conns, "
                "udp, idle)", *o);
     }
+  if (paths != NULL)
+    b->paths = g_strsplit (paths, ",", -1);
+  if (directions != NULL)
+    b->directions = g_strsplit (directions, ",", -1);
   set_sizes (b, (guint64) size_mib);
   raise_nofile (b);
   read_loadavg (b->load_before, sizeof b->load_before);

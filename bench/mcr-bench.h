@@ -151,6 +151,7 @@ typedef struct
   gint64   t_end;           /* all streams done */
   double  *first_byte_ms;   /* per stream: connect start to first byte back (echo) */
   guint    max_open;        /* most streams open at once */
+  guint64  pieces;          /* receive calls/reads that brought payload, all streams */
 } McrBenchRunResult;
 
 typedef struct _McrBenchClient McrBenchClient;
