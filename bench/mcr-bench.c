@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mcr-bench.h"
@@ -666,6 +667,16 @@ proc_cpu_seconds (int pid)
   return mcr_bench_ticks_to_seconds (st.cpu_ticks);
 }
 
+/* CPU time of this thread (the client side; the services have their own). */
+static double
+own_thread_cpu_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
 static double
 relay_side_cpu_seconds (Bench *b)
 {
@@ -693,9 +704,10 @@ note_spread (Row *row)
 static void
 phase_throughput (Bench *b)
 {
-  Row *up, *down, *cpu, *rss, *relay_cpu;
+  Row *up, *down, *cpu, *rss, *relay_cpu, *client_cpu;
   McrBenchRouter *router;
   McrBenchProcStat st;
+  double client_up = 0, client_down = 0;
   double mib = (double) b->bulk_bytes / MIB;
   double cpu_up = 0, cpu_down = 0, relay_side[MCR_BENCH_N_PATHS] = { 0 };
   guint n_ok[MCR_BENCH_N_PATHS] = { 0 };
@@ -711,6 +723,8 @@ phase_throughput (Bench *b)
   up->target_value = down->target_value = 0.95;
   up->exact_needed = down->exact_needed = TRUE;
   relay_cpu = row_new (b, "Server + agent CPU per GB moved", "s/GB", 2);
+  client_cpu = row_new (b, "Relay-ceiling client CPU per GB (engine WebSocket, no local socket)",
+                        "s/GB", 2);
   cpu = row_new (b, "Router CPU per GB moved (up + down)", "s/GB", 2);
   cpu->target = TARGET_AT_MOST;
   cpu->target_value = 1.0;
@@ -734,12 +748,17 @@ phase_throughput (Bench *b)
         if (p == MCR_BENCH_PATH_MAP && router == NULL)
           continue;
         s0 = relay_side_cpu_seconds (b);
-        t0 = proc_cpu_seconds (pid);
+        t0 = p == MCR_BENCH_PATH_MAP ? proc_cpu_seconds (pid) : own_thread_cpu_seconds ();
         up_ok = measure_transfer (b, up, p, router, MCR_BENCH_UPLOAD, 1);
-        t1 = proc_cpu_seconds (pid);
+        t1 = p == MCR_BENCH_PATH_MAP ? proc_cpu_seconds (pid) : own_thread_cpu_seconds ();
         down_ok = measure_transfer (b, down, p, router, MCR_BENCH_DOWNLOAD, 1);
-        t2 = proc_cpu_seconds (pid);
+        t2 = p == MCR_BENCH_PATH_MAP ? proc_cpu_seconds (pid) : own_thread_cpu_seconds ();
         s1 = relay_side_cpu_seconds (b);
+        if (p == MCR_BENCH_PATH_RELAY)
+          {
+            client_up += t1 - t0;
+            client_down += t2 - t1;
+          }
         if (up_ok && down_ok && path_wanted (b, p) && mode_wanted (b, MCR_BENCH_UPLOAD)
             && mode_wanted (b, MCR_BENCH_DOWNLOAD))
           {
@@ -762,6 +781,15 @@ phase_throughput (Bench *b)
     if (n_ok[p] > 0)
       row_set (relay_cpu, p, relay_side[p] / (2.0 * n_ok[p] * (double) b->bulk_bytes / 1e9));
   row_note (relay_cpu, "information: where the relay's CPU goes (node + first agent)");
+  if (n_ok[MCR_BENCH_PATH_RELAY] == (guint) b->repeat)
+    {
+      double gb = b->repeat * (double) b->bulk_bytes / 1e9;
+
+      row_set (client_cpu, MCR_BENCH_PATH_RELAY, (client_up + client_down) / (2 * gb));
+      row_note (client_cpu, "information: upload %.2f s/GB, download %.2f s/GB (the driver's "
+                "client thread); what a tunnel costs without its local socket",
+                client_up / gb, client_down / gb);
+    }
   if (router == NULL)
     return;
 
@@ -859,6 +887,7 @@ phase_ttfb (Bench *b)
   McrBenchRunSpec spec = { .mode = MCR_BENCH_ECHO, .n_streams = 1, .bytes_each = 1,
                            .timeout_s = 60 };
   GArray *times[MCR_BENCH_N_PATHS] = { NULL };
+  GArray *paired[MCR_BENCH_N_PATHS] = { NULL };
   char *error[MCR_BENCH_N_PATHS] = { NULL };
   char name[96];
   Row *p50, *p95;
@@ -872,7 +901,10 @@ phase_ttfb (Bench *b)
   p50->exact_needed = TRUE;
 
   for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
-    times[p] = g_array_new (FALSE, FALSE, sizeof (double));
+    {
+      times[p] = g_array_new (FALSE, FALSE, sizeof (double));
+      paired[p] = g_array_new (FALSE, FALSE, sizeof (double));
+    }
   for (guint i = 0; i < b->ttfb_count; i++)
     for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
       {
@@ -888,7 +920,10 @@ phase_ttfb (Bench *b)
           }
         mcr_bench_client_run (b->client, &target, &spec, &r);
         if (r.ok)
-          g_array_append_val (times[p], r.first_byte_ms[0]);
+          {
+            g_array_append_val (times[p], r.first_byte_ms[0]);
+            g_array_append_val (paired[p], r.first_byte_ms[0]);
+          }
         else
           error[p] = g_strdup_printf ("connection %u: %s", i + 1, r.error);
         mcr_bench_run_result_clear (&r);
@@ -916,8 +951,29 @@ phase_ttfb (Bench *b)
         row_note (p50, "%s min %.2f, max %.2f", path_names[p], g_array_index (times[p], double, 0),
                   g_array_index (times[p], double, times[p]->len - 1));
     }
+  /* The relay's own setup time is bimodal (about 16 or 55 ms, decided by the
+   * server and agent), so p50s of two samples can differ by chance; the
+   * median of paired differences (back-to-back connections) is steadier. */
+  if (error[MCR_BENCH_PATH_RELAY] == NULL && error[MCR_BENCH_PATH_MAP] == NULL
+      && paired[MCR_BENCH_PATH_RELAY]->len == paired[MCR_BENCH_PATH_MAP]->len
+      && paired[MCR_BENCH_PATH_MAP]->len > 0)
+    {
+      g_autoptr(GArray) diff = g_array_new (FALSE, FALSE, sizeof (double));
+
+      for (guint i = 0; i < paired[MCR_BENCH_PATH_MAP]->len; i++)
+        {
+          double d = g_array_index (paired[MCR_BENCH_PATH_MAP], double, i)
+                     - g_array_index (paired[MCR_BENCH_PATH_RELAY], double, i);
+
+          g_array_append_val (diff, d);
+        }
+      row_note (p50, "median of paired differences map − relay %+.2f ms", median (diff));
+    }
   for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
-    g_array_unref (times[p]);
+    {
+      g_array_unref (times[p]);
+      g_array_unref (paired[p]);
+    }
 }
 
 static void
