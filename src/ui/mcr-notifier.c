@@ -391,8 +391,8 @@ on_server_state (McrServer   *server,
   title = g_strdup_printf (_("Disconnected from %s"), mcr_server_get_display_name (server));
   if (n > 0)
     /* Translators: a notification body: the reason, then how many maps stopped */
-    body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s %u map was stopped.",
-                                         "%s %u maps were stopped.", n),
+    body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s\n%u map was stopped.",
+                                         "%s\n%u maps were stopped.", n),
                             reason, n);
   else
     body = g_strdup (reason);
