@@ -125,7 +125,11 @@ assert_echoes (McrPortMap *map,
 
   g_assert_true (mcr_test_wait_until (map_listening, map, 30000));
   peer = test_peer_connect (mcr_port_map_get_local_port (map), bytes, seed);
-  g_assert_true (mcr_test_wait_until (echoed, peer, 60000));
+  if (!mcr_test_wait_until (echoed, peer, 60000))
+    g_error ("%" G_GUINT64_FORMAT " bytes sent, %" G_GUINT64_FORMAT " came back; the map "
+             "sent %" G_GUINT64_FORMAT ", received %" G_GUINT64_FORMAT ", %u connections",
+             peer->sent, peer->received, mcr_port_map_get_bytes_sent (map),
+             mcr_port_map_get_bytes_received (map), mcr_port_map_get_n_connections (map));
   g_assert_no_error (peer->error);
   g_assert_true (test_peer_echo_matches (peer));
 }
