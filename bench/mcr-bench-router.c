@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -240,6 +241,8 @@ child_setup (gpointer user_data)
   McrBenchRouter *self = user_data;
   struct rlimit lim;
 
+  /* A driver that dies (killed, crashed) takes its router along. */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
   if (self->nofile == 0 || getrlimit (RLIMIT_NOFILE, &lim) < 0)
     return;
   lim.rlim_cur = MIN ((rlim_t) self->nofile, lim.rlim_max);

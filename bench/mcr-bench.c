@@ -677,6 +677,17 @@ own_thread_cpu_seconds (void)
   return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+/* CPU time of the whole driver, with the worker threads GLib runs TLS
+ * handshakes in. */
+static double
+own_process_cpu_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
 static double
 relay_side_cpu_seconds (Bench *b)
 {
@@ -888,6 +899,8 @@ phase_ttfb (Bench *b)
                            .timeout_s = 60 };
   GArray *times[MCR_BENCH_N_PATHS] = { NULL };
   GArray *paired[MCR_BENCH_N_PATHS] = { NULL };
+  McrBenchProcStat st0 = { 0 }, st1 = { 0 };
+  double relay_client_cpu = 0, c0;
   char *error[MCR_BENCH_N_PATHS] = { NULL };
   char name[96];
   Row *p50, *p95;
@@ -905,6 +918,8 @@ phase_ttfb (Bench *b)
       times[p] = g_array_new (FALSE, FALSE, sizeof (double));
       paired[p] = g_array_new (FALSE, FALSE, sizeof (double));
     }
+  if (router != NULL)
+    mcr_bench_proc_stat (mcr_bench_router_get_pid (router), &st0);
   for (guint i = 0; i < b->ttfb_count; i++)
     for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
       {
@@ -918,7 +933,10 @@ phase_ttfb (Bench *b)
             error[p] = g_strdup ("no router");
             continue;
           }
+        c0 = own_process_cpu_seconds ();
         mcr_bench_client_run (b->client, &target, &spec, &r);
+        if (p == MCR_BENCH_PATH_RELAY)
+          relay_client_cpu += own_process_cpu_seconds () - c0;
         if (r.ok)
           {
             g_array_append_val (times[p], r.first_byte_ms[0]);
@@ -951,6 +969,11 @@ phase_ttfb (Bench *b)
         row_note (p50, "%s min %.2f, max %.2f", path_names[p], g_array_index (times[p], double, 0),
                   g_array_index (times[p], double, times[p]->len - 1));
     }
+  if (router != NULL && error[MCR_BENCH_PATH_MAP] == NULL
+      && mcr_bench_proc_stat (mcr_bench_router_get_pid (router), &st1))
+    row_note (p50, "CPU per connection: router %.2f ms, relay-ceiling client %.2f ms",
+              (double) (st1.cpu_ns - st0.cpu_ns) / 1e6 / b->ttfb_count,
+              relay_client_cpu * 1e3 / b->ttfb_count);
   /* The relay's own setup time is bimodal (about 16 or 55 ms, decided by the
    * server and agent), so p50s of two samples can differ by chance; the
    * median of paired differences (back-to-back connections) is steadier. */
