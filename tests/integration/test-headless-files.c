@@ -412,14 +412,21 @@ test_link_map (void)
     g_strdup_printf ("mcrouter://%s/control.ashx?c=%s&t=%s&l=en&nodeid=%s&protocol=1"
                      "&remoteport=%u&remoteip=127.0.0.2&localport=%u&name=Echo%%20box&appid=0",
                      tb->address, cookie, tb->cert_hash, node, echo2, local);
-  const char *args[] = { link, "-map:TCP:0:no-such-pc::22", NULL };
+  guint16 echo = mcr_test_echo_server_start (NULL);
+  /* A file for the same server beside it: its maps start too, and its user
+   * (who has no password here) does not matter, the link logs in. */
+  g_autofree char *path = lab_file ("beside.mcrouter", tb->address, "nobody", NULL, echo, NULL);
+  const char *args[] = { link, "-map:TCP:0:no-such-pc::22", path, NULL };
   g_autoptr(Router) r = router_start (NULL, args);
   g_autofree char *want = g_strdup_printf ("TCP 127.0.0.1:%u -> %s -> 127.0.0.2:%u", local,
                                            tb->node_name, echo2);
+  g_autofree char *want_file = g_strdup_printf (" -> %s:%u", tb->node_name, echo);
 
-  wait_lines (r, 1);
-  g_assert_cmpstr (g_ptr_array_index (r->out_lines, 0), ==, want);
+  wait_lines (r, 2);
+  g_assert_cmpstr (g_ptr_array_index (r->out_lines, 1), ==, want);
   assert_echoes (local, 2 * 1024 * 1024, 34);
+  assert_echoes (port_of (r, want_file), 64 * 1024, 36);
+  g_unlink (path);
   g_assert_nonnull (strstr (r->err_text->str, "There is no device “no-such-pc”"));
   /* Not an autoexit link: it runs on after the connection. */
   g_assert_false (r->exited);
