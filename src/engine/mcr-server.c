@@ -933,6 +933,8 @@ static void
 login_succeeded (McrServer *self)
 {
   g_debug ("%s: logged in as %s", self->name, self->user_name);
+  /* The attempt is over: its timeout must not end the session it made. */
+  g_clear_handle_id (&self->attempt_timeout_id, g_source_remove);
   self->phase = PHASE_READY;
   self->logged_in = TRUE;
   self->reconnect_attempt = 0;
