@@ -101,7 +101,6 @@ struct _McrServer
   SoupMessage        *attempt_msg;
   guint               attempt_timeout_id;
   gboolean            cert_refused;
-  GError             *close_error;     /* from a "close" message */
   GError             *ws_error;
   SoupWebsocketConnection *ws;
   gboolean            got_serverinfo;
@@ -293,7 +292,6 @@ mcr_server_finalize (GObject *object)
   g_clear_pointer (&self->address, mcr_server_address_free);
   credentials_clear (&self->creds);
   g_free (self->session_twofa_cookie);
-  g_clear_error (&self->close_error);
   g_clear_error (&self->ws_error);
   g_clear_error (&self->error);
   g_free (self->user_name);
@@ -891,12 +889,6 @@ static void
 connection_lost (McrServer *self,
                  GError    *error)
 {
-  if (self->close_error != NULL)
-    {
-      /* The server said why before closing: it counts, not the close. */
-      g_clear_error (&error);
-      error = g_steal_pointer (&self->close_error);
-    }
   teardown_connection (self);
   if (!self->logged_in)
     {
@@ -1165,12 +1157,12 @@ handle_message (McrServer  *self,
     {
       GError *error = error_from_close (self, msg);
 
+      /* MeshCentral closes the connection right after saying why: end the
+       * session now, with its reason. (Keeping the reason for a close that
+       * might never come would let it decide about some later, unrelated
+       * drop.) */
       if (self->phase == PHASE_READY)
-        {
-          /* Reported when the server closes the connection. */
-          g_clear_error (&self->close_error);
-          self->close_error = error;
-        }
+        connection_lost (self, error);
       else
         attempt_failed (self, error);
       return;
@@ -1679,7 +1671,6 @@ teardown_connection (McrServer *self)
       g_clear_object (&self->ws);
     }
   g_clear_error (&self->ws_error);
-  g_clear_error (&self->close_error);
   self->got_serverinfo = FALSE;
   self->got_userinfo = FALSE;
   self->got_meshes = FALSE;
