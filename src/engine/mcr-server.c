@@ -30,6 +30,18 @@
 #define RECONNECT_MIN_MS        1000
 #define RECONNECT_MAX_MS        60000
 
+/* libsoup reads a WebSocket for as long as data keeps coming, handing on
+ * every message before it returns to the main loop: a server that sends
+ * faster than we can take in would hold the main loop (the window, every
+ * tunnel) for as long as it liked. So many messages, for so long, without a
+ * break is a flood: the connection is closed (libsoup stops reading at
+ * once) and opened again, as after any drop. */
+#define FLOOD_MESSAGES          1000
+#define FLOOD_MS                500
+/* MeshCentral pings every 30 s or so; more answers than one a second would
+ * only fill the send queue of a server that never reads them. */
+#define PONG_MIN_INTERVAL_MS    1000
+
 #define FEATURE_2FA_REQUIRED    0x00040000
 #define MAX_JSON_DEPTH          256
 
@@ -116,6 +128,11 @@ struct _McrServer
   guint               refresh_id;
   guint               refresh_flags;
   gint64              last_rx;
+  gint64              last_pong;
+  guint               burst_id;        /* ends the burst when the main loop is back */
+  gint64              burst_start;
+  guint               burst_messages;
+  gboolean            flooded;
 
   /* what we know */
   McrServerState      state;
@@ -1172,7 +1189,15 @@ handle_message (McrServer  *self,
     return;
 
   if (g_str_equal (action, "ping"))
-    send_action (self, "pong");
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (self->last_pong == 0 || now - self->last_pong >= PONG_MIN_INTERVAL_MS * 1000)
+        {
+          self->last_pong = now;
+          send_action (self, "pong");
+        }
+    }
   else if (g_str_equal (action, "serverinfo"))
     handle_serverinfo (self, msg);
   else if (g_str_equal (action, "userinfo"))
@@ -1273,6 +1298,53 @@ handle_text (McrServer  *self,
 
 /* ---- the WebSocket ---- */
 
+/* The main loop is back: the burst of messages is over. */
+static gboolean
+on_burst_end (gpointer user_data)
+{
+  McrServer *self = user_data;
+
+  self->burst_id = 0;
+  if (self->flooded)
+    {
+      GError *error = g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CLOSED,
+                                   _("%s sent more messages than the router can take in"),
+                                   self->name);
+
+      if (self->phase == PHASE_READY)
+        connection_lost (self, error);
+      else
+        attempt_failed (self, error);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* FALSE (and the connection closing) when this message is one too many of
+ * a flood. */
+static gboolean
+count_burst (McrServer               *self,
+             SoupWebsocketConnection *ws)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->flooded)
+    return FALSE;
+  if (self->burst_id == 0)
+    {
+      self->burst_start = now;
+      self->burst_messages = 0;
+      /* Before libsoup's source can run again. */
+      self->burst_id = g_idle_add_full (G_PRIORITY_HIGH, on_burst_end, self, NULL);
+    }
+  if (++self->burst_messages < FLOOD_MESSAGES || now - self->burst_start < FLOOD_MS * 1000)
+    return TRUE;
+  g_debug ("%s: %u messages in %" G_GINT64_FORMAT " ms without a break: closing", self->name,
+           self->burst_messages, (now - self->burst_start) / 1000);
+  self->flooded = TRUE;
+  soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, NULL);
+  return FALSE;
+}
+
 static void
 on_ws_message (SoupWebsocketConnection *ws,
                gint                     type,
@@ -1283,6 +1355,8 @@ on_ws_message (SoupWebsocketConnection *ws,
   gsize length;
   const char *data = g_bytes_get_data (message, &length);
 
+  if (!count_burst (self, ws))
+    return;
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     {
       self->last_rx = g_get_monotonic_time ();
@@ -1652,7 +1726,10 @@ teardown_connection (McrServer *self)
   g_clear_handle_id (&self->ping_id, g_source_remove);
   g_clear_handle_id (&self->cookie_id, g_source_remove);
   g_clear_handle_id (&self->refresh_id, g_source_remove);
+  g_clear_handle_id (&self->burst_id, g_source_remove);
   self->refresh_flags = 0;
+  self->flooded = FALSE;
+  self->last_pong = 0;
   if (self->attempt_cancellable != NULL)
     {
       g_cancellable_cancel (self->attempt_cancellable);
