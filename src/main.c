@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "mcr-headless.h"
+#include "mcr-log.h"
 #include "mcr-options.h"
 #include "mcr-application.h"
 
@@ -40,6 +41,8 @@ main (int   argc,
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+  /* Before anything logs: no message leaves the program with a secret in it. */
+  mcr_log_init ();
 
   raise_fd_limit ();
   options = mcr_options_parse (argc, argv, &error);
@@ -57,6 +60,12 @@ main (int   argc,
     {
       g_print ("meshcentral-router %s\n", PACKAGE_VERSION);
       return 0;
+    }
+  if (options->debug && !mcr_log_open_debug_file (&error))
+    {
+      /* Not worth stopping for: say so and run without the file. */
+      g_printerr ("meshcentral-router: %s\n", error->message);
+      g_clear_error (&error);
     }
   if (options->headless || options->list_devices)
     return mcr_headless_run (options);
