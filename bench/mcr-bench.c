@@ -1475,7 +1475,7 @@ main (int    argc,
       "Concurrent connections: at most N waiting for their first echo at a time (default 50; "
       "0: all at once)", "N" },
     { "router-wrapper", 0, 0, G_OPTION_ARG_STRING, &b->router_wrapper,
-      "Run the router under this command (e.g. \"valgrind --tool=callgrind\")", "CMD" },
+      "Run the router under this command (e.g. \"valgrind --tool=callgrind\"; /proc figures are then the wrapper's)", "CMD" },
     { "label", 0, 0, G_OPTION_ARG_STRING, &b->label, "A label for the results (e.g. the commit)", "TEXT" },
     { "self-test", 0, 0, G_OPTION_ARG_NONE, &self_test, "Check the hash and the parser, then exit", NULL },
     { NULL }
