@@ -468,9 +468,10 @@ stream_socket_read (Stream *s)
           s->events = 0;
           if (!s->finished && s->received < s->recv_total)
             {
-              g_autofree char *msg = g_strdup_printf ("the connection ended after %" G_GUINT64_FORMAT
-                                                      " of %" G_GUINT64_FORMAT " bytes",
-                                                      s->received, s->recv_total);
+              g_autofree char *msg = NULL;
+
+              msg = g_strdup_printf ("the connection ended after %" G_GUINT64_FORMAT
+                                     " of %" G_GUINT64_FORMAT " bytes", s->received, s->recv_total);
               stream_finish (s, msg);
             }
           return;

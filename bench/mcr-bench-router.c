@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -240,6 +241,11 @@ child_setup (gpointer user_data)
   McrBenchRouter *self = user_data;
   struct rlimit lim;
 
+  /* A driver that dies (killed, crashed) takes its router along; its own
+   * process group lets stop() reach a router run under a wrapper (strace,
+   * perf) too. */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+  setpgid (0, 0);
   if (self->nofile == 0 || getrlimit (RLIMIT_NOFILE, &lim) < 0)
     return;
   lim.rlim_cur = MIN ((rlim_t) self->nofile, lim.rlim_max);
@@ -410,12 +416,14 @@ mcr_bench_router_stop (McrBenchRouter *self)
     return g_strdup ("not started");
   if (!self->exited)
     {
-      g_subprocess_send_signal (self->process, SIGTERM);
+      if (kill (-self->pid, SIGTERM) < 0)
+        g_subprocess_send_signal (self->process, SIGTERM);
       end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
       while (!is_exited (self) && g_get_monotonic_time () < end)
         g_main_context_iteration (self->context, FALSE) || (g_usleep (10000), TRUE);
       if (!self->exited)
         {
+          kill (-self->pid, SIGKILL);
           g_subprocess_force_exit (self->process);
           while (!self->exited)
             g_main_context_iteration (self->context, TRUE);

@@ -463,7 +463,8 @@ start_router (Bench      *b,
   McrBenchRouter *router;
 
   say ("starting the router (%s, %u maps)", purpose, args->len);
-  router = mcr_bench_router_start (b->router_wrapper, b->router_path, b->address, env_get (b, "MCR_TEST_USER"),
+  router = mcr_bench_router_start (b->router_wrapper, b->router_path, b->address,
+                                   env_get (b, "MCR_TEST_USER"),
                                    env_get (b, "MCR_TEST_PASS"), env_get (b, "MCR_TEST_CERTHASH"),
                                    mcr_device_get_id (b->devices[0]), args, args->len,
                                    (guint64) b->router_nofile, log_path, b->context, &error);
@@ -517,8 +518,8 @@ target_spread (Bench          *b,
       t.device[i] = b->devices[i];
       t.remote_port[i] = t.port[i] = echo;
       if (path == MCR_BENCH_PATH_MAP)
-        t.port[i] = router != NULL ? mcr_bench_router_get_local_port (router, MCR_PROTOCOL_TCP, echo)
-                                   : 0;
+        t.port[i] = router != NULL
+                    ? mcr_bench_router_get_local_port (router, MCR_PROTOCOL_TCP, echo) : 0;
     }
   return t;
 }
@@ -674,6 +675,17 @@ own_thread_cpu_seconds (void)
   struct timespec ts;
 
   clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* CPU time of the whole driver, with the worker threads GLib runs TLS
+ * handshakes in. */
+static double
+own_process_cpu_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
   return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
@@ -888,6 +900,8 @@ phase_ttfb (Bench *b)
                            .timeout_s = 60 };
   GArray *times[MCR_BENCH_N_PATHS] = { NULL };
   GArray *paired[MCR_BENCH_N_PATHS] = { NULL };
+  McrBenchProcStat st0 = { 0 }, st1 = { 0 };
+  double relay_client_cpu = 0, c0;
   char *error[MCR_BENCH_N_PATHS] = { NULL };
   char name[96];
   Row *p50, *p95;
@@ -905,6 +919,8 @@ phase_ttfb (Bench *b)
       times[p] = g_array_new (FALSE, FALSE, sizeof (double));
       paired[p] = g_array_new (FALSE, FALSE, sizeof (double));
     }
+  if (router != NULL)
+    mcr_bench_proc_stat (mcr_bench_router_get_pid (router), &st0);
   for (guint i = 0; i < b->ttfb_count; i++)
     for (McrBenchPath p = 0; p < MCR_BENCH_N_PATHS; p++)
       {
@@ -918,7 +934,10 @@ phase_ttfb (Bench *b)
             error[p] = g_strdup ("no router");
             continue;
           }
+        c0 = own_process_cpu_seconds ();
         mcr_bench_client_run (b->client, &target, &spec, &r);
+        if (p == MCR_BENCH_PATH_RELAY)
+          relay_client_cpu += own_process_cpu_seconds () - c0;
         if (r.ok)
           {
             g_array_append_val (times[p], r.first_byte_ms[0]);
@@ -951,6 +970,11 @@ phase_ttfb (Bench *b)
         row_note (p50, "%s min %.2f, max %.2f", path_names[p], g_array_index (times[p], double, 0),
                   g_array_index (times[p], double, times[p]->len - 1));
     }
+  if (router != NULL && error[MCR_BENCH_PATH_MAP] == NULL
+      && mcr_bench_proc_stat (mcr_bench_router_get_pid (router), &st1))
+    row_note (p50, "CPU per connection: router %.2f ms, relay-ceiling client %.2f ms",
+              (double) (st1.cpu_ns - st0.cpu_ns) / 1e6 / b->ttfb_count,
+              relay_client_cpu * 1e3 / b->ttfb_count);
   /* The relay's own setup time is bimodal (about 16 or 55 ms, decided by the
    * server and agent), so p50s of two samples can differ by chance; the
    * median of paired differences (back-to-back connections) is steadier. */
@@ -1003,7 +1027,8 @@ measure_conns (Bench          *b,
           continue;
         }
       if (p != MCR_BENCH_PATH_DIRECT)
-        sampler_start (b, &sampler, p == MCR_BENCH_PATH_MAP ? mcr_bench_router_get_pid (router) : 0);
+        sampler_start (b, &sampler,
+                       p == MCR_BENCH_PATH_MAP ? mcr_bench_router_get_pid (router) : 0);
       mcr_bench_client_run (b->client, &target, &spec, &r);
       if (p != MCR_BENCH_PATH_DIRECT)
         {
@@ -1431,8 +1456,10 @@ main (int    argc,
   g_autofree char *directions = NULL;
   gboolean self_test = FALSE;
   GOptionEntry entries[] = {
-    { "testbed", 0, 0, G_OPTION_ARG_FILENAME, &b->testbed_env, "The testbed's testbed.env", "FILE" },
-    { "router", 0, 0, G_OPTION_ARG_FILENAME, &b->router_path, "The meshcentral-router to measure", "PATH" },
+    { "testbed", 0, 0, G_OPTION_ARG_FILENAME, &b->testbed_env,
+      "The testbed's testbed.env", "FILE" },
+    { "router", 0, 0, G_OPTION_ARG_FILENAME, &b->router_path,
+      "The meshcentral-router to measure", "PATH" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &b->out_dir, "Where results and router logs go", "DIR" },
     { "quick", 0, 0, G_OPTION_ARG_NONE, &b->quick, "Smaller sizes, for a smoke run", NULL },
     { "only", 0, 0, G_OPTION_ARG_STRING, &only,
@@ -1452,9 +1479,12 @@ main (int    argc,
       "Concurrent connections: at most N waiting for their first echo at a time (default 50; "
       "0: all at once)", "N" },
     { "router-wrapper", 0, 0, G_OPTION_ARG_STRING, &b->router_wrapper,
-      "Run the router under this command (e.g. \"valgrind --tool=callgrind\")", "CMD" },
-    { "label", 0, 0, G_OPTION_ARG_STRING, &b->label, "A label for the results (e.g. the commit)", "TEXT" },
-    { "self-test", 0, 0, G_OPTION_ARG_NONE, &self_test, "Check the hash and the parser, then exit", NULL },
+      "Run the router under this command (e.g. \"valgrind --tool=callgrind\"; /proc figures "
+      "are then the wrapper's)", "CMD" },
+    { "label", 0, 0, G_OPTION_ARG_STRING, &b->label,
+      "A label for the results (e.g. the commit)", "TEXT" },
+    { "self-test", 0, 0, G_OPTION_ARG_NONE, &self_test,
+      "Check the hash and the parser, then exit", NULL },
     { NULL }
   };
   static const char *phases[] = { "throughput", "parallel", "ttfb", "conns", "udp", "idle", NULL };
@@ -1517,7 +1547,8 @@ main (int    argc,
   read_loadavg (b->load_before, sizeof b->load_before);
 
   b->env = read_env_file (b->testbed_env);
-  b->address = g_strdup_printf ("%s:%s", env_get (b, "MCR_TEST_HOST"), env_get (b, "MCR_TEST_PORT"));
+  b->address = g_strdup_printf ("%s:%s", env_get (b, "MCR_TEST_HOST"),
+                                env_get (b, "MCR_TEST_PORT"));
   b->server_pid = read_pid_file (env_get (b, "MCR_TEST_DIR"), "server.pid");
   b->agent_pid = read_pid_file (env_get (b, "MCR_TEST_DIR"), "agent.pid");
   b->context = g_main_context_default ();

@@ -121,7 +121,7 @@ typedef struct
 {
   McrBenchPath path;
   guint        n_alt;
-  guint16      port[MCR_BENCH_MAX_ALT];        /* DIRECT: the service; MAP: the router's local port */
+  guint16      port[MCR_BENCH_MAX_ALT];        /* DIRECT: the service; MAP: the local port */
   McrServer   *server;                         /* RELAY: logged in */
   McrDevice   *device[MCR_BENCH_MAX_ALT];      /* RELAY */
   guint16      remote_port[MCR_BENCH_MAX_ALT]; /* RELAY: the service port on the agent's side */

@@ -9,7 +9,10 @@
 #   testbed.sh stop DIR           stop everything started in DIR
 #   testbed.sh agent-stop DIR     stop the agent only
 #   testbed.sh agent-start DIR    start the agent again and wait until it is online
+#   testbed.sh agent-kill DIR     kill the agent (SIGKILL) and wait until it is offline
 #   testbed.sh server-restart DIR restart the server (agent reconnects by itself)
+#   testbed.sh server-stop DIR    freeze the server (SIGSTOP to its process group)
+#   testbed.sh server-cont DIR    let a frozen server run again (SIGCONT)
 #   testbed.sh meshctrl DIR ARGS  run meshctrl.js against the testbed as admin
 #
 # DIR/testbed.env holds shell assignments that tests read:
@@ -107,12 +110,20 @@ start_extra_agents () { # start_extra_agents DIR PRIMARY_NODEID
   log "$((n - 1)) more agents online"
 }
 
+signal_pidfile () { # signal_pidfile SIGNAL FILE: to the process group it names
+  local pid
+  pid=$(cat "$2")
+  kill "-$1" -- "-$pid" 2>/dev/null || kill "-$1" "$pid"
+}
+
 stop_pidfile () { # stop_pidfile FILE
   local f=$1 pid
   [ -f "$f" ] || return 0
   pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    # A frozen process (server-stop) only acts on TERM once it runs again.
+    kill -CONT -- "-$pid" 2>/dev/null || kill -CONT "$pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   fi
@@ -215,7 +226,11 @@ case "${1:-}" in
   stop) cmd_stop "$2" ;;
   agent-stop) stop_pidfile "$2/agent.pid"; wait_for 30 "the agent to go offline" agent_offline "$2" ;;
   agent-start) start_agent "$2"; wait_for 60 "the agent to come online" agent_online "$2" ;;
+  agent-kill) signal_pidfile KILL "$2/agent.pid"; rm -f "$2/agent.pid"
+              wait_for 30 "the agent to go offline" agent_offline "$2" ;;
   server-restart) stop_pidfile "$2/server.pid"; start_server "$2" ;;
+  server-stop) signal_pidfile STOP "$2/server.pid" ;;
+  server-cont) signal_pidfile CONT "$2/server.pid" ;;
   meshctrl) d=$2; shift 2; meshctrl "$d" "$@" ;;
-  *) sed -n '4,20p' "$0" >&2; exit 2 ;;
+  *) sed -n '4,23p' "$0" >&2; exit 2 ;;
 esac

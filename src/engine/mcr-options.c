@@ -150,6 +150,14 @@ scrub (char *s)
     memset (s, 'x', strlen (s));
 }
 
+/* The password, and the second-factor code (good for a minute or two, but
+ * good for that minute to whoever reads ps). */
+static gboolean
+is_secret (const OptDef *def)
+{
+  return g_str_equal (def->name, "pass") || g_str_equal (def->name, "token");
+}
+
 static gboolean
 apply (McrOptions   *options,
        const OptDef *def,
@@ -262,13 +270,13 @@ mcr_options_parse (int     argc,
       else if (def->kind == OPT_VALUE && double_dash && i + 1 < argc)
         {
           value = g_strdup (argv[++i]);
-          if (g_str_equal (def->name, "pass"))
+          if (is_secret (def))
             scrub (argv[i]);
         }
 
       if (!apply (options, def, arg, value, error))
         return NULL;
-      if (g_str_equal (def->name, "pass") && name[len] != '\0')
+      if (is_secret (def) && name[len] != '\0')
         scrub ((char *) name + len + 1);
     }
 

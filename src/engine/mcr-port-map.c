@@ -34,6 +34,7 @@ struct _McrPortMap
   gulong           device_online_id;
   gulong           devices_loaded_id;
   gulong           devices_changed_id;
+  gulong           server_state_id;
 
   McrPortMapState  state;
   char            *error_message;
@@ -315,6 +316,18 @@ new_websocket (McrPortMap *self)
       record_failure (self, msg);
       return NULL;
     }
+  if (mcr_server_get_state (self->server) != MCR_SERVER_STATE_CONNECTED)
+    {
+      /* A relay now would wait on a server that is restarting or not
+       * answering: say so at once instead. */
+      g_autofree char *msg =
+        g_strdup_printf (_("A connection was turned away: the connection to %s is being "
+                           "restored"), mcr_server_get_display_name (self->server));
+      self->total_connections++;
+      notify (self, PROP_TOTAL_CONNECTIONS);
+      record_failure (self, msg);
+      return NULL;
+    }
   uri = mcr_server_build_relay_uri (self->server, self->device, self->spec->protocol,
                                     self->spec->remote_port, self->spec->remote_ip);
   if (uri == NULL)
@@ -474,6 +487,27 @@ resolve_device (McrPortMap *self)
                                                                        : self->spec->node_name);
   set_device (self, device);
   update_state (self);
+}
+
+/* A server that stopped answering its control channel does not answer
+ * relays either (it is one process): end the tunnels now rather than leave
+ * their programs waiting on it. */
+static void
+on_server_state (McrServer  *server,
+                 GParamSpec *pspec,
+                 McrPortMap *self)
+{
+  if (mcr_server_get_state (server) != MCR_SERVER_STATE_RECONNECTING ||
+      !g_error_matches (mcr_server_get_error (server), MCR_SERVER_ERROR, MCR_SERVER_ERROR_TIMEOUT))
+    return;
+  g_debug ("map on port %u: the server stopped answering: closing %u connections",
+           self->local_port, n_tunnels (self));
+  for (guint i = n_tunnels (self); i > 0; i--)
+    {
+      g_autoptr(McrTunnel) t = g_list_model_get_item (G_LIST_MODEL (self->connections), i - 1);
+
+      mcr_tunnel_close (t);
+    }
 }
 
 static void
@@ -719,6 +753,8 @@ mcr_port_map_new (McrServer        *server,
                                               G_CALLBACK (on_devices_loaded), self);
   self->devices_changed_id = g_signal_connect (mcr_server_get_devices (server), "items-changed",
                                                G_CALLBACK (on_devices_changed), self);
+  self->server_state_id = g_signal_connect (server, "notify::state",
+                                            G_CALLBACK (on_server_state), self);
   return self;
 }
 
@@ -849,6 +885,7 @@ mcr_port_map_dispose (GObject *object)
   if (self->server != NULL)
     {
       g_clear_signal_handler (&self->devices_loaded_id, self->server);
+      g_clear_signal_handler (&self->server_state_id, self->server);
       g_clear_signal_handler (&self->devices_changed_id, mcr_server_get_devices (self->server));
       g_clear_object (&self->server);
     }

@@ -30,6 +30,18 @@
 #define RECONNECT_MIN_MS        1000
 #define RECONNECT_MAX_MS        60000
 
+/* libsoup reads a WebSocket for as long as data keeps coming, handing on
+ * every message before it returns to the main loop: a server that sends
+ * faster than we can take in would hold the main loop (the window, every
+ * tunnel) for as long as it liked. So many messages, for so long, without a
+ * break is a flood: the connection is closed (libsoup stops reading at
+ * once) and opened again, as after any drop. */
+#define FLOOD_MESSAGES          1000
+#define FLOOD_MS                500
+/* MeshCentral pings every 30 s or so; more answers than one a second would
+ * only fill the send queue of a server that never reads them. */
+#define PONG_MIN_INTERVAL_MS    1000
+
 #define FEATURE_2FA_REQUIRED    0x00040000
 #define MAX_JSON_DEPTH          256
 
@@ -101,7 +113,6 @@ struct _McrServer
   SoupMessage        *attempt_msg;
   guint               attempt_timeout_id;
   gboolean            cert_refused;
-  GError             *close_error;     /* from a "close" message */
   GError             *ws_error;
   SoupWebsocketConnection *ws;
   gboolean            got_serverinfo;
@@ -117,6 +128,11 @@ struct _McrServer
   guint               refresh_id;
   guint               refresh_flags;
   gint64              last_rx;
+  gint64              last_pong;
+  guint               burst_id;        /* ends the burst when the main loop is back */
+  gint64              burst_start;
+  guint               burst_messages;
+  gboolean            flooded;
 
   /* what we know */
   McrServerState      state;
@@ -293,7 +309,6 @@ mcr_server_finalize (GObject *object)
   g_clear_pointer (&self->address, mcr_server_address_free);
   credentials_clear (&self->creds);
   g_free (self->session_twofa_cookie);
-  g_clear_error (&self->close_error);
   g_clear_error (&self->ws_error);
   g_clear_error (&self->error);
   g_free (self->user_name);
@@ -907,12 +922,6 @@ static void
 connection_lost (McrServer *self,
                  GError    *error)
 {
-  if (self->close_error != NULL)
-    {
-      /* The server said why before closing: it counts, not the close. */
-      g_clear_error (&error);
-      error = g_steal_pointer (&self->close_error);
-    }
   teardown_connection (self);
   if (!self->logged_in)
     {
@@ -1181,12 +1190,12 @@ handle_message (McrServer  *self,
     {
       GError *error = error_from_close (self, msg);
 
+      /* MeshCentral closes the connection right after saying why: end the
+       * session now, with its reason. (Keeping the reason for a close that
+       * might never come would let it decide about some later, unrelated
+       * drop.) */
       if (self->phase == PHASE_READY)
-        {
-          /* Reported when the server closes the connection. */
-          g_clear_error (&self->close_error);
-          self->close_error = error;
-        }
+        connection_lost (self, error);
       else
         attempt_failed (self, error);
       return;
@@ -1196,7 +1205,15 @@ handle_message (McrServer  *self,
     return;
 
   if (g_str_equal (action, "ping"))
-    send_action (self, "pong");
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (self->last_pong == 0 || now - self->last_pong >= PONG_MIN_INTERVAL_MS * 1000)
+        {
+          self->last_pong = now;
+          send_action (self, "pong");
+        }
+    }
   else if (g_str_equal (action, "serverinfo"))
     handle_serverinfo (self, msg);
   else if (g_str_equal (action, "userinfo"))
@@ -1297,6 +1314,53 @@ handle_text (McrServer  *self,
 
 /* ---- the WebSocket ---- */
 
+/* The main loop is back: the burst of messages is over. */
+static gboolean
+on_burst_end (gpointer user_data)
+{
+  McrServer *self = user_data;
+
+  self->burst_id = 0;
+  if (self->flooded)
+    {
+      GError *error = g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CLOSED,
+                                   _("%s sent more messages than the router can take in"),
+                                   self->name);
+
+      if (self->phase == PHASE_READY)
+        connection_lost (self, error);
+      else
+        attempt_failed (self, error);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* FALSE (and the connection closing) when this message is one too many of
+ * a flood. */
+static gboolean
+count_burst (McrServer               *self,
+             SoupWebsocketConnection *ws)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->flooded)
+    return FALSE;
+  if (self->burst_id == 0)
+    {
+      self->burst_start = now;
+      self->burst_messages = 0;
+      /* Before libsoup's source can run again. */
+      self->burst_id = g_idle_add_full (G_PRIORITY_HIGH, on_burst_end, self, NULL);
+    }
+  if (++self->burst_messages < FLOOD_MESSAGES || now - self->burst_start < FLOOD_MS * 1000)
+    return TRUE;
+  g_debug ("%s: %u messages in %" G_GINT64_FORMAT " ms without a break: closing", self->name,
+           self->burst_messages, (now - self->burst_start) / 1000);
+  self->flooded = TRUE;
+  soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, NULL);
+  return FALSE;
+}
+
 static void
 on_ws_message (SoupWebsocketConnection *ws,
                gint                     type,
@@ -1307,6 +1371,8 @@ on_ws_message (SoupWebsocketConnection *ws,
   gsize length;
   const char *data = g_bytes_get_data (message, &length);
 
+  if (!count_burst (self, ws))
+    return;
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     {
       self->last_rx = g_get_monotonic_time ();
@@ -1676,7 +1742,10 @@ teardown_connection (McrServer *self)
   g_clear_handle_id (&self->ping_id, g_source_remove);
   g_clear_handle_id (&self->cookie_id, g_source_remove);
   g_clear_handle_id (&self->refresh_id, g_source_remove);
+  g_clear_handle_id (&self->burst_id, g_source_remove);
   self->refresh_flags = 0;
+  self->flooded = FALSE;
+  self->last_pong = 0;
   if (self->attempt_cancellable != NULL)
     {
       g_cancellable_cancel (self->attempt_cancellable);
@@ -1695,7 +1764,6 @@ teardown_connection (McrServer *self)
       g_clear_object (&self->ws);
     }
   g_clear_error (&self->ws_error);
-  g_clear_error (&self->close_error);
   self->got_serverinfo = FALSE;
   self->got_userinfo = FALSE;
   self->got_meshes = FALSE;

@@ -3,17 +3,19 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * GLib may log from any thread: lines are queued under a lock and moved into
- * the text buffer on the main context. The engine never logs secrets; this
- * only keeps what it logs.
+ * the text buffer on the main context. The engine's log writer (mcr-log.c)
+ * hands every message on with its secrets already taken out.
  */
 #define G_LOG_DOMAIN "mcr-debug-log"
 
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "mcr-debug-log-window.h"
 #include "mcr-debug-log.h"
+#include "mcr-log.h"
 
 #define MAX_LINES 5000
 
@@ -93,50 +95,36 @@ level_name (GLogLevelFlags level)
   return "DEBUG";
 }
 
-static GLogWriterOutput
-log_writer (GLogLevelFlags   level,
-            const GLogField *fields,
-            gsize            n_fields,
-            gpointer         user_data)
+static void
+log_sink (GLogLevelFlags  level,
+          const char     *domain,
+          const char     *message,
+          gpointer        user_data)
 {
-  const char *domain = NULL;
-  const char *message = NULL;
   gboolean debug = (level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO)) != 0;
+  g_autoptr(GDateTime) now = NULL;
+  g_autofree char *time = NULL;
+  gsize len = strlen (message);
 
-  if (!debug || g_atomic_int_get (&record_debug))
-    {
-      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-      g_autofree char *time = g_date_time_format (now, "%H:%M:%S.%f");
+  if (debug && !g_atomic_int_get (&record_debug))
+    return;
+  now = g_date_time_new_now_local ();
+  time = g_date_time_format (now, "%H:%M:%S.%f");
+  if (time != NULL && strlen (time) > 12)
+    time[12] = '\0'; /* milliseconds are enough */
+  while (len > 0 && message[len - 1] == '\n')
+    len--;
 
-      for (gsize i = 0; i < n_fields; i++)
-        {
-          if (g_strcmp0 (fields[i].key, "GLIB_DOMAIN") == 0)
-            domain = fields[i].value;
-          else if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
-            message = fields[i].value;
-        }
-      if (time != NULL && strlen (time) > 12)
-        time[12] = '\0'; /* milliseconds are enough */
-
-      g_mutex_lock (&pending_lock);
-      if (pending == NULL)
-        pending = g_string_new (NULL);
-      g_string_append_printf (pending, "%s %s %s: ", time != NULL ? time : "",
-                              level_name (level), domain != NULL ? domain : "-");
-      if (message != NULL)
-        {
-          gsize len = strlen (message);
-
-          while (len > 0 && message[len - 1] == '\n')
-            len--;
-          g_string_append_len (pending, message, len);
-        }
-      g_string_append_c (pending, '\n');
-      if (flush_id == 0)
-        flush_id = g_idle_add (flush_pending, NULL);
-      g_mutex_unlock (&pending_lock);
-    }
-  return g_log_writer_default (level, fields, n_fields, user_data);
+  g_mutex_lock (&pending_lock);
+  if (pending == NULL)
+    pending = g_string_new (NULL);
+  g_string_append_printf (pending, "%s %s %s: ", time != NULL ? time : "",
+                          level_name (level), domain != NULL ? domain : "-");
+  g_string_append_len (pending, message, len);
+  g_string_append_c (pending, '\n');
+  if (flush_id == 0)
+    flush_id = g_idle_add (flush_pending, NULL);
+  g_mutex_unlock (&pending_lock);
 }
 
 static void
@@ -215,16 +203,11 @@ mcr_debug_log_init (McrDebugLog *self)
 McrDebugLog *
 mcr_debug_log_get_default (void)
 {
-  static gsize writer_set = 0;
-
   if (default_log != NULL)
     return g_object_ref (default_log);
   default_log = g_object_new (MCR_TYPE_DEBUG_LOG, NULL);
-  if (g_once_init_enter (&writer_set))
-    {
-      g_log_set_writer_func (log_writer, NULL, NULL);
-      g_once_init_leave (&writer_set, 1);
-    }
+  mcr_log_init ();
+  mcr_log_set_sink (log_sink, NULL);
   return default_log;
 }
 

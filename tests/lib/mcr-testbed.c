@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,43 @@ mcr_testbed_run (const char  *command,
   return TRUE;
 }
 
+static void
+on_script_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  gboolean *done = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *done = TRUE;
+}
+
+gboolean
+mcr_testbed_run_iterating (const char *command)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autofree char *script = testbed_script ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean done = FALSE;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, script, command, tb->dir, NULL);
+  if (process == NULL)
+    {
+      g_test_message ("testbed.sh %s: %s", command, error->message);
+      return FALSE;
+    }
+  g_subprocess_wait_async (process, NULL, on_script_done, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  if (!g_subprocess_get_successful (process))
+    {
+      g_test_message ("testbed.sh %s failed", command);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 mcr_testbed_meshctrl (char **output,
                       ...)
@@ -301,6 +339,128 @@ mcr_test_udp_echo_server_start (const char *address)
   g_source_attach (source, NULL);
   g_source_unref (source);
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
+}
+
+/* ---- a discard service ---- */
+
+typedef struct
+{
+  GSocketConnection *connection;
+  guint64           *counter;
+  guint8             buf[65536];
+} Sink;
+
+static void sink_read (Sink *sink);
+
+static void
+on_sink_read (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Sink *sink = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n <= 0)
+    {
+      g_io_stream_close (G_IO_STREAM (sink->connection), NULL, NULL);
+      g_object_unref (sink->connection);
+      g_free (sink);
+      return;
+    }
+  if (sink->counter != NULL)
+    *sink->counter += (guint64) n;
+  sink_read (sink);
+}
+
+static void
+sink_read (Sink *sink)
+{
+  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (sink->connection)),
+                             sink->buf, sizeof sink->buf, G_PRIORITY_DEFAULT, NULL,
+                             on_sink_read, sink);
+}
+
+static gboolean
+on_sink_incoming (GSocketService    *service,
+                  GSocketConnection *connection,
+                  GObject           *source_object,
+                  gpointer           user_data)
+{
+  Sink *sink = g_new0 (Sink, 1);
+
+  sink->connection = g_object_ref (connection);
+  sink->counter = user_data;
+  sink_read (sink);
+  return TRUE;
+}
+
+guint16
+mcr_test_sink_server_start (const char *address,
+                            guint64    *bytes_received)
+{
+  GSocketService *service = g_socket_service_new ();
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address ? address : "127.0.0.1");
+  g_autoptr(GSocketAddress) want = g_inet_socket_address_new (inet, 0);
+  g_autoptr(GSocketAddress) got = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_socket_listener_add_address (G_SOCKET_LISTENER (service), want, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &got, &error);
+  g_assert_no_error (error);
+  g_signal_connect (service, "incoming", G_CALLBACK (on_sink_incoming), bytes_received);
+  g_socket_service_start (service);
+  /* Lives as long as the test program. */
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
+}
+
+/* ---- resources ---- */
+
+guint
+mcr_test_count_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n - 1;  /* the one GDir reads */
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ASAN 1
+#endif
+#endif
+
+#ifdef HAVE_ASAN
+size_t __sanitizer_get_current_allocated_bytes (void);
+#endif
+
+gsize
+mcr_test_heap_bytes (void)
+{
+#ifdef HAVE_ASAN
+  return __sanitizer_get_current_allocated_bytes ();
+#else
+  struct mallinfo2 info = mallinfo2 ();
+
+  return info.uordblks + info.hblkhd;
+#endif
+}
+
+gsize
+mcr_test_rss_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *p;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return 0;
+  p = strstr (status, "VmRSS:");
+  return p ? (gsize) g_ascii_strtoull (p + 6, NULL, 10) : 0;
 }
 
 /* ---- TOTP (RFC 6238) ---- */

@@ -33,6 +33,9 @@ const McrTestbed *mcr_testbed_get        (void);
 gboolean          mcr_testbed_run        (const char  *command,
                                           const char **args,
                                           char       **output);
+/* The same, while the default main context keeps running (the router under
+ * test keeps moving bytes and noticing things while the script works). */
+gboolean          mcr_testbed_run_iterating (const char *command);
 /* meshctrl.js as admin: mcr_testbed_meshctrl (&out, "ListDevices", "--json", NULL) */
 gboolean          mcr_testbed_meshctrl   (char       **output,
                                           ...) G_GNUC_NULL_TERMINATED;
@@ -50,6 +53,20 @@ gboolean          mcr_test_wait_until    (gboolean      (*predicate) (gpointer d
  * echoes every byte; returns the port. Runs on the default main context. */
 guint16           mcr_test_echo_server_start     (const char *address);
 guint16           mcr_test_udp_echo_server_start (const char *address);
+
+/* A discard service on 127.0.0.1 (or @address): reads and drops everything,
+ * adding the byte count to *@bytes_received (may be NULL); returns the port. */
+guint16           mcr_test_sink_server_start     (const char *address,
+                                                  guint64    *bytes_received);
+
+/* Open file descriptors of this process (entries of /proc/self/fd). */
+guint             mcr_test_count_fds     (void);
+/* Bytes the heap holds for live allocations: under AddressSanitizer its own
+ * count (its quarantine keeps freed memory resident, so the RSS says
+ * nothing), otherwise glibc's mallinfo2(). */
+gsize             mcr_test_heap_bytes    (void);
+/* The resident set size of this process, in KiB. */
+gsize             mcr_test_rss_kib       (void);
 
 /* RFC 6238 TOTP code (SHA-1, 6 digits, 30 s) for a base32 secret at @time. */
 char             *mcr_test_totp          (const char  *base32_secret,

@@ -72,6 +72,23 @@ test_password_scrubbed (void)
 }
 
 static void
+test_token_scrubbed (void)
+{
+  char a0[] = "meshcentral-router", a1[] = "-token:123456", a2[] = "--token", a3[] = "654321";
+  char *argv[] = { a0, a1, NULL };
+  char *argv2[] = { a0, a2, a3, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McrOptions) o = mcr_options_parse (2, argv, &error);
+  g_autoptr(McrOptions) o2 = mcr_options_parse (3, argv2, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (o->token, ==, "123456");
+  g_assert_cmpstr (o2->token, ==, "654321");
+  g_assert_cmpstr (a1, ==, "-token:xxxxxx");
+  g_assert_cmpstr (a3, ==, "xxxxxx");
+}
+
+static void
 test_errors (void)
 {
   struct { const char *arg; const char *in_message; } cases[] = {
@@ -99,6 +116,7 @@ main (int argc, char **argv)
   g_test_add_func ("/options/windows-style", test_windows_style);
   g_test_add_func ("/options/ours", test_ours);
   g_test_add_func ("/options/password-scrubbed", test_password_scrubbed);
+  g_test_add_func ("/options/token-scrubbed", test_token_scrubbed);
   g_test_add_func ("/options/errors", test_errors);
   return g_test_run ();
 }

@@ -444,6 +444,22 @@ test_close_reasons (Fixture       *f,
   check_close (f, "<html>", MCR_SERVER_ERROR_NOT_MESHCENTRAL);
 }
 
+/* Logged in, a "close" ends the session at once, with its reason; nothing
+ * that comes after it counts. */
+static void
+test_close_when_logged_in (Fixture       *f,
+                           gconstpointer  data)
+{
+  load_all (f);
+  feed (f, "{\"action\":\"close\",\"cause\":\"noauth\",\"msg\":\"noauth-2c\"}");
+  g_assert_cmpint (mcr_server_get_state (f->server), ==, MCR_SERVER_STATE_FAILED);
+  g_assert_error ((GError *) mcr_server_get_error (f->server), MCR_SERVER_ERROR,
+                  MCR_SERVER_ERROR_BAD_CREDENTIALS);
+  feed (f, "{\"action\":\"event\",\"event\":{\"action\":\"nodeconnect\","
+           "\"nodeid\":\"" NODE_1 "\",\"conn\":0}}");
+  g_assert_cmpint (mcr_server_get_state (f->server), ==, MCR_SERVER_STATE_FAILED);
+}
+
 static void
 test_2fa_setup_required (Fixture       *f,
                          gconstpointer  data)
@@ -786,6 +802,7 @@ main (int argc, char **argv)
   ADD ("device-link-only", test_device_link_only);
   ADD ("twofa-cookie-kept", test_twofa_cookie_kept);
   ADD ("close-reasons", test_close_reasons);
+  ADD ("close-when-logged-in", test_close_when_logged_in);
   ADD ("2fa-setup-required", test_2fa_setup_required);
   ADD ("malformed", test_malformed);
   ADD ("huge-and-deep", test_huge_and_deep);
