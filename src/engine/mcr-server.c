@@ -1262,7 +1262,7 @@ handle_text (McrServer  *self,
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(GObject) hold = g_object_ref (G_OBJECT (self));
+  g_autoptr(GObject) hold G_GNUC_UNUSED = g_object_ref (G_OBJECT (self));
   g_autofree char *copy = NULL;
   JsonNode *root;
   JsonObject *msg;

@@ -252,7 +252,7 @@ static void
 finish (McrWebSocket *self,
         GError       *error)
 {
-  g_autoptr(McrWebSocket) hold = g_object_ref (self);
+  g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
 
   if (self->state == MCR_WEBSOCKET_STATE_CLOSED)
     {
@@ -367,7 +367,7 @@ on_output_ready (GObject  *stream,
                  gpointer  user_data)
 {
   McrWebSocket *self = user_data;
-  g_autoptr(McrWebSocket) hold = g_object_ref (self);
+  g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
 
   flush_output (self);
   if (self->want_writable && self->state == MCR_WEBSOCKET_STATE_OPEN && !self->close_sent &&
@@ -978,7 +978,7 @@ handle_eof (McrWebSocket *self)
 static void
 read_and_process (McrWebSocket *self)
 {
-  g_autoptr(McrWebSocket) hold = g_object_ref (self);
+  g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
   gsize budget = READ_BUDGET;
 
   for (;;)
