@@ -357,7 +357,7 @@ static void
 remove_device (McrDeviceDirectory *self,
                McrDevice          *device)
 {
-  g_autoptr(McrDevice) hold = g_object_ref (device);
+  g_autoptr(McrDevice) hold G_GNUC_UNUSED = g_object_ref (device);
 
   g_hash_table_remove (self->device_table, mcr_device_get_id (device));
   g_hash_table_remove (self->conn_table, mcr_device_get_id (device));

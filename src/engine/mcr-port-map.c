@@ -269,7 +269,7 @@ static void
 on_tunnel_closed (McrTunnel  *tunnel,
                   McrPortMap *self)
 {
-  g_autoptr(McrTunnel) hold = g_object_ref (tunnel);
+  g_autoptr(McrTunnel) hold G_GNUC_UNUSED = g_object_ref (tunnel);
   g_autofree char *failure = describe_failure (self, tunnel);
   guint position;
 

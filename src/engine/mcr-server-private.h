@@ -23,6 +23,10 @@ void     _mcr_server_set_send_hook      (McrServer         *self,
  * connection, as a password login would, so that messages fed with
  * _mcr_server_handle_text() run through the real dispatcher. */
 void     _mcr_server_begin_test_session (McrServer         *self);
+/* One text frame to the server, as it is (for tests that need to send what
+ * json-glib cannot write, such as a lone-surrogate escape). */
+void     _mcr_server_send_text          (McrServer         *self,
+                                         const char        *text);
 /* One text frame, as if it came from the server. */
 void     _mcr_server_handle_text        (McrServer         *self,
                                          const char        *text,

@@ -178,7 +178,7 @@ close_local (McrTunnel *self)
 static void
 finish (McrTunnel *self)
 {
-  g_autoptr(McrTunnel) hold = g_object_ref (self);
+  g_autoptr(McrTunnel) hold G_GNUC_UNUSED = g_object_ref (self);
 
   if (self->state == MCR_TUNNEL_STATE_CLOSED)
     return;

@@ -323,7 +323,7 @@ static void
 finish (McrWebSocket *self,
         GError       *error)
 {
-  g_autoptr(McrWebSocket) hold = g_object_ref (self);
+  g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
 
   if (self->state == MCR_WEBSOCKET_STATE_CLOSED)
     {
@@ -438,7 +438,7 @@ on_output_ready (GObject  *stream,
                  gpointer  user_data)
 {
   McrWebSocket *self = user_data;
-  g_autoptr(McrWebSocket) hold = g_object_ref (self);
+  g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
 
   flush_output (self);
   if (self->want_writable && self->state == MCR_WEBSOCKET_STATE_OPEN && !self->close_sent &&
@@ -1208,7 +1208,7 @@ fill_input (McrWebSocket *self,
 static void
 read_and_process (McrWebSocket *self)
 {
-  g_autoptr(McrWebSocket) hold = g_object_ref (self);
+  g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
   gsize budget = READ_BUDGET;
   gboolean more = TRUE;
 

@@ -526,6 +526,54 @@ test_hostile (void)
   hostile_stop (h);
 }
 
+/* ---- what the real server sends back ---- */
+
+static gboolean
+devices_loaded (gpointer data)
+{
+  return mcr_server_get_devices_loaded (data);
+}
+
+/* A device description with a lone surrogate, set by any user who may edit
+ * the device: the real server stores it and, with Node's JSON.stringify,
+ * sends it as the escape "\ud800" in every device list and event. A
+ * strict parser would drop each of those messages whole, and every router
+ * in the group would stop seeing its devices; the router repairs the escape
+ * to U+FFFD and reads the rest. */
+static void
+test_lone_surrogate_description (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autoptr(McrServer) editor = test_server_new (tb);
+  g_autoptr(McrServer) viewer = test_server_new (tb);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *set = g_strdup_printf ("{\"action\":\"changedevice\",\"nodeid\":\"%s\","
+                                          "\"desc\":\"lone \\ud800 surrogate %u\"}", tb->node_id,
+                                          g_random_int ());
+  g_autofree char *unset = g_strdup_printf ("{\"action\":\"changedevice\",\"nodeid\":\"%s\","
+                                            "\"desc\":\"\"}", tb->node_id);
+  guint64 events = 0;
+
+  g_assert_true (test_login_password (editor, tb->user, tb->password, &error));
+  g_assert_true (test_wait_devices_loaded (editor, 30000));
+  g_signal_connect (editor, "message::event", G_CALLBACK (on_message), &events);
+  _mcr_server_send_text (editor, set);
+  iterate_ms (1500);
+  g_test_message ("%" G_GUINT64_FORMAT " events taken in after the change", events);
+  g_assert_cmpuint (events, >, 0);
+
+  /* A router that logs in now gets a device list with the escape in it. */
+  g_assert_true (test_login_password (viewer, tb->user, tb->password, &error));
+  g_assert_no_error (error);
+  g_assert_true (mcr_test_wait_until (devices_loaded, viewer, 30000));
+  g_assert_nonnull (mcr_server_lookup_device (viewer, tb->node_id));
+
+  _mcr_server_send_text (editor, unset);
+  iterate_ms (500);
+  mcr_server_logout (viewer);
+  mcr_server_logout (editor);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -533,5 +581,6 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/hostile-server/wrong-types-flood-huge-frame", test_hostile);
+  g_test_add_func ("/hostile-server/lone-surrogate-description", test_lone_surrogate_description);
   return g_test_run ();
 }

@@ -5,8 +5,9 @@
  * (/proc/PID/cmdline) while it runs; the -debug log of a whole session (a
  * password + TOTP login, a map, bytes through it, a login with an
  * mcrouter:// link) is mode 0600 and holds the expected lines but never the
- * password, the code, a cookie or a URL with auth=. Maps listen on loopback
- * only, unless all interfaces are asked for. */
+ * password, the code, a cookie or a URL with auth=; a command in the link
+ * is not run. Maps listen on loopback only, unless all interfaces are asked
+ * for. */
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -344,6 +345,10 @@ test_debug_log_link (void)
   g_autofree char *link = NULL;
   g_autofree char *cmdline = NULL;
   g_autofree char *log = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *script_text = NULL;
+  g_autofree char *escaped_script = NULL;
+  g_autofree char *marker = NULL;
   guint16 echo = mcr_test_echo_server_start (NULL);
   g_autoptr(Router) r = NULL;
 
@@ -352,9 +357,18 @@ test_debug_log_link (void)
   cookie = g_strdup (mcr_server_get_auth_cookie (server));
   mcr_server_logout (server);
   escaped = g_uri_escape_string (cookie, NULL, FALSE);
+  /* With a command in launch= and name=: --headless opens no apps, and
+   * nothing from a link is ever run. */
+  script = g_build_filename (cache, "run-me.sh", NULL);
+  marker = g_build_filename (cache, "ran", NULL);
+  script_text = g_strdup_printf ("#!/bin/sh\ntouch '%s'\n", marker);
+  g_assert_true (g_file_set_contents (script, script_text, -1, NULL));
+  g_assert_cmpint (g_chmod (script, 0755), ==, 0);
+  escaped_script = g_uri_escape_string (script, NULL, FALSE);
   link = g_strdup_printf ("mcrouter://%s/control.ashx?c=%s&t=%s&l=en&nodeid=%s&remoteport=%u"
-                          "&protocol=1&appid=0&localport=0", tb->address, escaped,
-                          tb->cert_hash, tb->node_id, echo);
+                          "&protocol=1&appid=0&localport=0&launch=%s&name=%s", tb->address,
+                          escaped, tb->cert_hash, tb->node_id, echo, escaped_script,
+                          escaped_script);
   {
     const char *args[] = { "--headless", link, "-debug", NULL };
 
@@ -375,6 +389,7 @@ test_debug_log_link (void)
   assert_absent (log, "link's cookie (escaped)", escaped);
   assert_no_cookie_shapes (log);
   assert_absent (r->err_text->str, "link's cookie", cookie);
+  g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
   remove_cache (cache);
 }
 

@@ -444,6 +444,20 @@ test_close_reasons (Fixture       *f,
   check_close (f, "<html>", MCR_SERVER_ERROR_NOT_MESHCENTRAL);
 }
 
+/* Node writes a lone surrogate as "\\uD800": the rest of the message still
+ * counts, the surrogate reads as U+FFFD. */
+static void
+test_lone_surrogate (Fixture       *f,
+                     gconstpointer  data)
+{
+  load_all (f);
+  feed (f, "{\"action\":\"nodes\",\"nodes\":{\"" MESH_A "\":[{\"_id\":\"" NODE_1 "\","
+           "\"name\":\"a\\ud800b\",\"conn\":1},{\"_id\":\"node//x\",\"name\":\"x\"}]}}");
+  g_assert_cmpstr (mcr_device_get_name (mcr_server_lookup_device (f->server, NODE_1)), ==,
+                   "a\xef\xbf\xbd" "b");
+  g_assert_nonnull (mcr_server_lookup_device (f->server, "node//x"));
+}
+
 /* Logged in, a "close" ends the session at once, with its reason; nothing
  * that comes after it counts. */
 static void
@@ -803,6 +817,7 @@ main (int argc, char **argv)
   ADD ("twofa-cookie-kept", test_twofa_cookie_kept);
   ADD ("close-reasons", test_close_reasons);
   ADD ("close-when-logged-in", test_close_when_logged_in);
+  ADD ("lone-surrogate", test_lone_surrogate);
   ADD ("2fa-setup-required", test_2fa_setup_required);
   ADD ("malformed", test_malformed);
   ADD ("huge-and-deep", test_huge_and_deep);
