@@ -18,6 +18,9 @@
 # DIR/testbed.env holds shell assignments that tests read:
 #   MCR_TEST_URL MCR_TEST_HOST MCR_TEST_PORT MCR_TEST_USER MCR_TEST_PASS
 #   MCR_TEST_MESHID MCR_TEST_NODEID MCR_TEST_NODENAME MCR_TEST_CERTHASH ...
+# With MCR_TESTBED_AGENTS=N (default 1), start adds N-1 more agents in the same
+# group (DIR/agent2…), listed as MCR_TEST_EXTRA_NODEIDS (space-separated); stop
+# stops them too, the agent-* commands touch the first agent only.
 set -euo pipefail
 
 MC_VERSION=1.1.55
@@ -77,10 +80,34 @@ agent_online () { # agent_online DIR
 
 agent_offline () { ! agent_online "$1"; }
 
-start_agent () { # start_agent DIR
-  local dir=$1
-  (cd "$dir/agent" && exec setsid ./meshagent connect >"$dir/agent.log" 2>&1) &
-  echo $! >"$dir/agent.pid"
+start_agent () { # start_agent DIR [NAME]
+  local dir=$1 name=${2:-agent}
+  (cd "$dir/$name" && exec setsid ./meshagent connect >"$dir/$name.log" 2>&1) &
+  echo $! >"$dir/$name.pid"
+}
+
+# More agents in the group, each in its own folder with its own identity.
+start_extra_agents () { # start_extra_agents DIR PRIMARY_NODEID
+  local dir=$1 primary=$2 n=${MCR_TESTBED_AGENTS:-1} i ids="" end
+  [ "$n" -gt 1 ] || return 0
+  for i in $(seq 2 "$n"); do
+    rm -rf "$dir/agent$i"
+    mkdir -p "$dir/agent$i"
+    cp "$dir/agent/meshagent" "$dir/agent/meshagent.msh" "$dir/agent$i/"
+    start_agent "$dir" "agent$i"
+  done
+  end=$((SECONDS + 60))
+  while :; do
+    ids=$(meshctrl "$dir" ListDevices --json 2>/dev/null | node -e '
+      let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{
+        console.log(JSON.parse(s).filter(n=>(n.conn&1)&&n._id!==process.argv[1]).map(n=>n._id).join(" "))}catch(e){}})' \
+      "$primary")
+    [ "$(wc -w <<<"$ids")" -lt $((n - 1)) ] || break
+    [ $SECONDS -lt $end ] || { log "only $(wc -w <<<"$ids") of $((n - 1)) extra agents came online"; return 1; }
+    sleep 0.5
+  done
+  echo "MCR_TEST_EXTRA_NODEIDS='$ids'" >>"$dir/testbed.env"
+  log "$((n - 1)) more agents online"
 }
 
 signal_pidfile () { # signal_pidfile SIGNAL FILE: to the process group it names
@@ -172,11 +199,15 @@ MCR_TEST_MESHID='$meshid'
 MCR_TEST_NODEID='${nodeid%%$'\t'*}'
 MCR_TEST_NODENAME='${nodeid#*$'\t'}'
 ENV
+  start_extra_agents "$dir" "${nodeid%%$'\t'*}"
   log "ready: node ${nodeid%%$'\t'*} (${nodeid#*$'\t'}) online"
 }
 
 cmd_stop () {
-  local dir=$1
+  local dir=$1 f
+  for f in "$dir"/agent[0-9]*.pid; do
+    if [ -e "$f" ]; then stop_pidfile "$f"; fi
+  done
   stop_pidfile "$dir/agent.pid"
   stop_pidfile "$dir/server.pid"
 }
@@ -201,5 +232,5 @@ case "${1:-}" in
   server-stop) signal_pidfile STOP "$2/server.pid" ;;
   server-cont) signal_pidfile CONT "$2/server.pid" ;;
   meshctrl) d=$2; shift 2; meshctrl "$d" "$@" ;;
-  *) sed -n '4,21p' "$0" >&2; exit 2 ;;
+  *) sed -n '4,23p' "$0" >&2; exit 2 ;;
 esac

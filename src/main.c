@@ -6,11 +6,27 @@
 
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <sys/resource.h>
 
 #include "mcr-headless.h"
 #include "mcr-log.h"
 #include "mcr-options.h"
 #include "mcr-application.h"
+
+/* Every connection through a map holds two descriptors (local socket and
+ * relay); the usual soft limit of 1024 would stop a busy router at ~500
+ * connections. GLib polls with poll(), so no FD_SETSIZE limit applies. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 65536 : MIN (rl.rlim_max, 65536);
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
+}
 
 int
 main (int   argc,
@@ -28,6 +44,7 @@ main (int   argc,
   /* Before anything logs: no message leaves the program with a secret in it. */
   mcr_log_init ();
 
+  raise_fd_limit ();
   options = mcr_options_parse (argc, argv, &error);
   if (options == NULL)
     {

@@ -489,16 +489,25 @@ read_node (Reader     *r,
 {
   const char *node_id, *node_name, *mesh_id, *name;
 
-  if (!get_string (r, object, "nodeId", TRUE, &node_id) ||
+  if (!get_string (r, object, "nodeId", FALSE, &node_id) ||
       !get_string (r, object, "nodeName", FALSE, &node_name) ||
       !get_string (r, object, "meshId", FALSE, &mesh_id) ||
       !get_string (r, object, "name", FALSE, &name))
     return FALSE;
-  if (!g_str_has_prefix (node_id, "node//") || node_id[6] == '\0' || has_control_chars (node_id))
+  spec->node_name = dup_nonempty (node_name);
+  /* The Windows router always writes nodeId; a file written by hand may
+   * name the device only, which is then looked up by name. */
+  if (node_id == NULL || *node_id == '\0')
+    {
+      if (spec->node_name == NULL)
+        return reader_failf (r, MCR_MAP_FILE_ERROR_INVALID, _("'%s' is missing"), "nodeId");
+    }
+  else if (!g_str_has_prefix (node_id, "node//") || node_id[6] == '\0'
+           || has_control_chars (node_id))
     return reader_fail (r, MCR_MAP_FILE_ERROR_INVALID,
                         _("'nodeId' must be a device id starting with \"node//\""));
-  spec->node_id = g_strdup (node_id);
-  spec->node_name = dup_nonempty (node_name);
+  else
+    spec->node_id = g_strdup (node_id);
   spec->mesh_id = dup_nonempty (mesh_id);
   spec->name = dup_nonempty (name);
   return TRUE;

@@ -72,7 +72,9 @@ const char  *mcr_map_file_get_certhash    (McrMapFile          *self);
 void         mcr_map_file_set_certhash    (McrMapFile          *self,
                                            const char          *certhash);
 
-/* (element-type McrMapSpec) (transfer none): every spec has node_id set. */
+/* (element-type McrMapSpec) (transfer none): every spec has node_id set,
+ * or only node_name when the file gave no nodeId (a file written by hand):
+ * such a mapping is matched to a device by its name. */
 GPtrArray   *mcr_map_file_get_mappings    (McrMapFile          *self);
 /* Copies @spec, which must have node_id set (files match devices by id). */
 void         mcr_map_file_add_mapping     (McrMapFile          *self,

@@ -36,6 +36,11 @@ typedef enum
   MCR_MAP_SPEC_ERROR_INVALID,
 } McrMapSpecError;
 
+/* auto_exit: the map's last connection closed and none came for this long
+ * (a client that reconnects at once, a browser between two requests, must
+ * not end the run). */
+#define MCR_AUTO_EXIT_GRACE_S 3
+
 #define MCR_TYPE_MAP_SPEC (mcr_map_spec_get_type ())
 
 /* A plain description of one map: the same thing whether it came from the

@@ -54,8 +54,8 @@ static const OptDef opt_defs[] = {
   { "relaymap", OPT_MAP, 0 },
 };
 
-const char *
-mcr_options_help_text (void)
+static const char *
+help_main (void)
 {
   return _("Usage:\n"
            "  meshcentral-router [OPTION…] [FILE.mcrouter | mcrouter://…]\n"
@@ -95,6 +95,40 @@ mcr_options_help_text (void)
            "\n"
            "Environment:\n"
            "  MCROUTER_PASSWORD                   The password, instead of -pass:\n");
+}
+
+static const char *
+help_files_and_links (void)
+{
+  return _("\n"
+           "Files and links:\n"
+           "  meshcentral-router office.mcrouter\n"
+           "      Mappings saved by this router or the Windows router. The file names\n"
+           "      the server, the user and the certificate, and may hold the password;\n"
+           "      -host: -user: -pass: complete or override it. Several files must be\n"
+           "      for one server.\n"
+           "  meshcentral-router 'mcrouter://…'\n"
+           "      A link from the MeshCentral web UI: logs in with its cookie, trusts\n"
+           "      the certificate whose hash it carries, creates its map and opens the\n"
+           "      map's app; with autoexit=1 the router quits when that app's\n"
+           "      connection ends. With --headless no app is opened: the map's port is\n"
+           "      printed, and autoexit=1 quits once the first connection through the\n"
+           "      map has ended.\n"
+           "  A router that runs already takes the files and links of a second launch:\n"
+           "  for the server it is logged into it adds their maps, for another server\n"
+           "  it asks first.\n");
+}
+
+const char *
+mcr_options_help_text (void)
+{
+  static char *text;
+
+  /* Two messages, so that each keeps its translation when the other
+   * changes. */
+  if (g_once_init_enter (&text))
+    g_once_init_leave (&text, g_strconcat (help_main (), help_files_and_links (), NULL));
+  return text;
 }
 
 static const OptDef *

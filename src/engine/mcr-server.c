@@ -457,6 +457,22 @@ mcr_server_get_display_name (McrServer *self)
   return self->name;
 }
 
+gboolean
+mcr_server_has_address (McrServer  *self,
+                        const char *address)
+{
+  g_autoptr(McrServerAddress) parsed = NULL;
+
+  g_return_val_if_fail (MCR_IS_SERVER (self), FALSE);
+
+  if (address == NULL)
+    return FALSE;
+  parsed = mcr_server_address_parse (address, NULL);
+  return parsed != NULL && g_str_equal (parsed->host, self->address->host)
+         && parsed->port == self->address->port
+         && g_strcmp0 (parsed->domain, self->address->domain) == 0;
+}
+
 const char *
 mcr_server_get_login_key (McrServer *self)
 {
@@ -942,7 +958,7 @@ static void
 login_succeeded (McrServer *self)
 {
   g_debug ("%s: logged in as %s", self->name, self->user_name);
-  /* The attempt is over: its timeout must not end the session it made. */
+  /* The attempt is over: its timeout must not end the session later. */
   g_clear_handle_id (&self->attempt_timeout_id, g_source_remove);
   self->phase = PHASE_READY;
   self->logged_in = TRUE;

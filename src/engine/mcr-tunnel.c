@@ -453,9 +453,9 @@ on_local_readable (GObject  *stream,
         }
       buf = mcr_websocket_begin_send (self->ws, &max);
       n = g_pollable_input_stream_read_nonblocking (self->local_in, buf, max, NULL, &error);
+      mcr_websocket_end_send (self->ws, MCR_WEBSOCKET_BINARY, (gsize) MAX (n, 0));
       if (n > 0)
         {
-          mcr_websocket_end_send (self->ws, MCR_WEBSOCKET_BINARY, (gsize) n);
           self->bytes_sent += (gsize) n;
           budget -= MIN (budget, (gsize) n);
           moved (self);

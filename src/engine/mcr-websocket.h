@@ -55,8 +55,9 @@ typedef gboolean (*McrWebSocketCertificateFunc) (GTlsCertificate     *certificat
                                                  gpointer             user_data);
 
 /* Hands received data on. Text messages, and binary messages in message mode,
- * come whole (@end is TRUE); binary data in stream mode comes in pieces as it
- * arrives, @end marking a message's last piece. Returns how many bytes were
+ * come whole (@end is TRUE). In stream mode binary messages form one byte
+ * stream that comes in pieces as it arrives; a piece may span several
+ * messages, and @end is TRUE when it ends where a message ends. Returns how many bytes were
  * taken: fewer than @len pauses receiving (nothing more is read from the
  * network) until mcr_websocket_resume_receive(), which offers the rest again.
  * Whole messages are taken all (@len) or not at all (0). */
@@ -116,7 +117,8 @@ void               mcr_websocket_send                   (McrWebSocket           
                                                          gsize                       len);
 /* The copy-free way to send: read straight into the returned space (up to
  * *@max_len bytes), then mcr_websocket_end_send() with the count, which frames
- * and masks it in place. Only while mcr_websocket_can_send() is TRUE. */
+ * and masks it in place; with 0 when nothing was read, so that an empty
+ * queue gives its memory back. Only while mcr_websocket_can_send() is TRUE. */
 guint8            *mcr_websocket_begin_send             (McrWebSocket               *self,
                                                          gsize                      *max_len);
 void               mcr_websocket_end_send               (McrWebSocket               *self,

@@ -24,6 +24,11 @@ struct _McrHeadlessMaps
   McrServer *server;
   gboolean   all_interfaces;
   GPtrArray *maps;   /* McrPortMap */
+  McrHeadlessAutoExitFunc auto_exit_func;
+  gpointer   auto_exit_data;
+  McrPortMap *auto_exit_map;    /* the map whose grace timer runs */
+  guint      auto_exit_id;
+  gboolean   auto_exit_done;
 };
 
 static char *
@@ -86,6 +91,51 @@ on_failed_connection (McrPortMap      *map,
   g_printerr ("meshcentral-router: %s: %s\n", arg, mcr_port_map_get_last_failure (map));
 }
 
+static gboolean
+on_auto_exit_timeout (gpointer user_data)
+{
+  McrHeadlessMaps *self = user_data;
+
+  self->auto_exit_id = 0;
+  self->auto_exit_done = TRUE;
+  if (self->auto_exit_func != NULL)
+    self->auto_exit_func (self->auto_exit_map, self->auto_exit_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Maps with auto_exit: once one had a connection and has none left, a
+ * grace timer runs; any new connection stops it. */
+static void
+on_n_connections (McrPortMap      *map,
+                  GParamSpec      *pspec,
+                  McrHeadlessMaps *self)
+{
+  if (self->auto_exit_done)
+    return;
+  if (mcr_port_map_get_n_connections (map) > 0)
+    {
+      g_object_set_data (G_OBJECT (map), "mcr-had-connection", GINT_TO_POINTER (TRUE));
+      if (self->auto_exit_map == map)
+        g_clear_handle_id (&self->auto_exit_id, g_source_remove);
+      return;
+    }
+  if (!g_object_get_data (G_OBJECT (map), "mcr-had-connection") || self->auto_exit_id != 0)
+    return;
+  g_debug ("the last connection of an autoexit map closed; quitting in %u s unless another "
+           "comes", MCR_AUTO_EXIT_GRACE_S);
+  self->auto_exit_map = map;
+  self->auto_exit_id = g_timeout_add_seconds (MCR_AUTO_EXIT_GRACE_S, on_auto_exit_timeout, self);
+}
+
+void
+mcr_headless_maps_set_auto_exit_func (McrHeadlessMaps        *self,
+                                      McrHeadlessAutoExitFunc func,
+                                      gpointer                user_data)
+{
+  self->auto_exit_func = func;
+  self->auto_exit_data = user_data;
+}
+
 McrHeadlessMaps *
 mcr_headless_maps_new (McrServer *server,
                        gboolean   all_interfaces)
@@ -122,6 +172,8 @@ mcr_headless_maps_start (McrHeadlessMaps *self,
         on_state (map, NULL, self);
       g_signal_connect (map, "notify::state", G_CALLBACK (on_state), self);
       g_signal_connect (map, "notify::failed-connections", G_CALLBACK (on_failed_connection), self);
+      if (spec->auto_exit)
+        g_signal_connect (map, "notify::n-connections", G_CALLBACK (on_n_connections), self);
       g_ptr_array_add (self->maps, g_steal_pointer (&map));
       started++;
     }
@@ -135,6 +187,7 @@ mcr_headless_maps_free (McrHeadlessMaps *self)
 {
   if (self == NULL)
     return;
+  g_clear_handle_id (&self->auto_exit_id, g_source_remove);
   for (guint i = 0; i < self->maps->len; i++)
     {
       McrPortMap *map = g_ptr_array_index (self->maps, i);

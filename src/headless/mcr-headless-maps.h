@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include "mcr-port-map.h"
 #include "mcr-server.h"
 
 G_BEGIN_DECLS
@@ -19,6 +20,13 @@ McrHeadlessMaps *mcr_headless_maps_new   (McrServer       *server,
  * Returns how many maps started. */
 guint            mcr_headless_maps_start (McrHeadlessMaps *self,
                                           GPtrArray       *specs);
+/* Called once when a map with auto_exit had a connection and then none for
+ * MCR_AUTO_EXIT_GRACE_S seconds. */
+typedef void (*McrHeadlessAutoExitFunc) (McrPortMap *map,
+                                         gpointer    user_data);
+void             mcr_headless_maps_set_auto_exit_func (McrHeadlessMaps        *self,
+                                                       McrHeadlessAutoExitFunc func,
+                                                       gpointer                user_data);
 void             mcr_headless_maps_free  (McrHeadlessMaps *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McrHeadlessMaps, mcr_headless_maps_free)

@@ -1,12 +1,24 @@
 /* mcr-headless.c: the router with no window and no display
  *
- * The steps, in order: check the arguments and read the password
- * (check_usage), log in (headless_login) with the password or the cookie of
- * an mcrouter:// link, wait for the device list (on_devices_loaded), then
- * either print it and quit (--list-devices) or keep running until
- * SIGINT/SIGTERM. Port maps from the command line (and the link's automatic
- * map, h->link->map) start in on_devices_loaded, when the devices they name
- * are known.
+ * The steps, in order: check the arguments, read the .mcrouter files and
+ * the password (check_usage), log in (headless_login) with the password or
+ * the cookie of an mcrouter:// link, wait for the device list
+ * (on_devices_loaded), then either print it and quit (--list-devices) or
+ * keep running until SIGINT/SIGTERM. Port maps from the command line, the
+ * files and the link's automatic map start in on_devices_loaded, when the
+ * devices they name are known.
+ *
+ * Where the login comes from: -host: -user: and the password win; what they
+ * leave open comes from the link (server, cookie, certificate hash) or the
+ * files (server, user, password, certificate hash), as the Windows router
+ * takes a file given on its command line. The files and the link must all
+ * name one server. A broken file stops everything before any login.
+ *
+ * autoexit=1 (a link's automatic map, or "autoExit" in a file): no app is
+ * launched headless, so "the launched app's connection ends" is read as:
+ * the first connection through that map has come and gone, and none other
+ * is open MCR_AUTO_EXIT_GRACE_S seconds later. Then the run ends with
+ * status 0.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -21,6 +33,7 @@
 
 #include "mcr-headless.h"
 #include "mcr-headless-maps.h"
+#include "mcr-map-file.h"
 #include "mcr-router-url.h"
 #include "mcr-server.h"
 
@@ -32,6 +45,9 @@ typedef struct
 {
   McrOptions   *options;
   McrRouterUrl *link;       /* an mcrouter:// link given instead of a password */
+  GPtrArray    *files;      /* McrMapFile, in the order given */
+  char         *address;    /* the server: -host:, the link's or the files' */
+  const char   *user;       /* -user: or the files' */
   McrServer    *server;
   McrHeadlessMaps *maps;
   GMainLoop    *loop;
@@ -79,6 +95,10 @@ read_password (McrHeadless *h,
     }
   else if (env != NULL)
     h->password = g_strdup (env);
+  /* Last, a password saved in a file (the Windows router never writes one,
+   * but reads it). */
+  for (guint i = 0; h->password == NULL && i < h->files->len; i++)
+    h->password = g_strdup (mcr_map_file_get_password (g_ptr_array_index (h->files, i)));
   return TRUE;
 }
 
@@ -86,12 +106,9 @@ static gboolean
 setup_server (McrHeadless *h,
               GError     **error)
 {
-  g_autofree char *link_address = NULL;
   McrTlsPolicy *policy;
 
-  if (h->link != NULL)
-    link_address = mcr_router_url_get_server_address (h->link);
-  h->server = mcr_server_new (link_address ? link_address : h->options->host, error);
+  h->server = mcr_server_new (h->address, error);
   if (h->server == NULL)
     return FALSE;
   policy = mcr_server_get_tls_policy (h->server);
@@ -99,6 +116,14 @@ setup_server (McrHeadless *h,
   /* The link carries the hash of the certificate the web UI was served with. */
   if (h->link != NULL && h->link->cert_hash != NULL)
     mcr_tls_policy_add_pinned_hash (policy, h->link->cert_hash);
+  /* A file pins the certificate it was saved with (checked when read). */
+  for (guint i = 0; i < h->files->len; i++)
+    {
+      const char *hash = mcr_map_file_get_certhash (g_ptr_array_index (h->files, i));
+
+      if (hash != NULL)
+        mcr_tls_policy_add_pinned_hash (policy, hash);
+    }
   for (guint i = 0; h->options->certhashes && h->options->certhashes[i]; i++)
     if (!mcr_tls_policy_add_pinned_hash (policy, h->options->certhashes[i]))
       {
@@ -149,8 +174,19 @@ print_devices (McrHeadless *h)
                 mcr_server_get_display_name (h->server));
 }
 
-/* The -map:/-relaymap: maps and the link's automatic map; once, when the
- * first device list is in. */
+static void
+on_auto_exit (McrPortMap *map,
+              gpointer    user_data)
+{
+  McrHeadless *h = user_data;
+  g_autofree char *arg = mcr_map_spec_to_argument (mcr_port_map_get_spec (map));
+
+  g_printerr (_("meshcentral-router: %s: its connection ended; quitting (autoexit)\n"), arg);
+  headless_quit (h, 0);
+}
+
+/* The -map:/-relaymap: maps, the files' maps and the link's automatic map;
+ * once, when the first device list is in. */
 static void
 start_maps (McrHeadless *h)
 {
@@ -160,11 +196,19 @@ start_maps (McrHeadless *h)
     return;
   for (guint i = 0; i < h->options->maps->len; i++)
     g_ptr_array_add (specs, g_ptr_array_index (h->options->maps, i));
+  for (guint i = 0; i < h->files->len; i++)
+    {
+      GPtrArray *mappings = mcr_map_file_get_mappings (g_ptr_array_index (h->files, i));
+
+      for (guint j = 0; j < mappings->len; j++)
+        g_ptr_array_add (specs, g_ptr_array_index (mappings, j));
+    }
   if (h->link != NULL && h->link->map != NULL)
     g_ptr_array_add (specs, h->link->map);
   if (specs->len == 0)
     return;
   h->maps = mcr_headless_maps_new (h->server, h->options->all_interfaces);
+  mcr_headless_maps_set_auto_exit_func (h->maps, on_auto_exit, h);
   if (mcr_headless_maps_start (h->maps, specs) == 0)
     {
       g_printerr (_("meshcentral-router: no map could start\n"));
@@ -275,7 +319,7 @@ static void
 headless_login (McrHeadless *h)
 {
   McrCredentials credentials = {
-    .user = h->options->user,
+    .user = h->user,
     .password = h->password,
     .token = h->options->token,
   };
@@ -307,44 +351,175 @@ headless_clear (McrHeadless *h)
   g_clear_object (&h->server);
   g_clear_pointer (&h->loop, g_main_loop_unref);
   g_clear_pointer (&h->link, mcr_router_url_free);
+  g_clear_pointer (&h->files, g_ptr_array_unref);
+  g_clear_pointer (&h->address, g_free);
   if (h->password != NULL)
     memset (h->password, 0, strlen (h->password));
   g_clear_pointer (&h->password, g_free);
 }
 
-/* Either an mcrouter:// link, or -host: and -user: with a password. */
+/* ---- what to log into ---- */
+
+static gboolean
+usage_error (GError    **error,
+             const char *message)
+{
+  g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, message);
+  return FALSE;
+}
+
+/* Reads every .mcrouter file of the command line; the first broken one
+ * stops the run. Things a file holds that are not used are printed. */
+static gboolean
+read_files (McrHeadless *h,
+            GError     **error)
+{
+  for (guint i = 0; i < h->options->files->len; i++)
+    {
+      g_autoptr(GFile) file = g_file_new_for_commandline_arg (g_ptr_array_index (h->options->files, i));
+      McrMapFile *map_file = mcr_map_file_new_from_file (file, NULL, error);
+      const char *const *warnings;
+
+      if (map_file == NULL)
+        return FALSE;
+      g_ptr_array_add (h->files, map_file);
+      warnings = mcr_map_file_get_warnings (map_file);
+      for (guint j = 0; warnings[j] != NULL; j++)
+        g_printerr ("meshcentral-router: %s\n", warnings[j]);
+    }
+  return TRUE;
+}
+
+/* File @i as messages name it: its base name. */
+static char *
+file_label (McrHeadless *h,
+            guint        i)
+{
+  g_autoptr(GFile) file = g_file_new_for_commandline_arg (g_ptr_array_index (h->options->files, i));
+  g_autofree char *base = g_file_get_basename (file);
+
+  return g_filename_display_name (base);
+}
+
+/* "host[:port][/domain]" of @address, without its login key: for messages. */
+static char *
+display_address (const char *address)
+{
+  g_autoptr(McrServer) server = mcr_server_new (address, NULL);
+
+  return g_strdup (server != NULL ? mcr_server_get_display_name (server) : address);
+}
+
+/* The server, and what named it (for messages): -host:, else the link,
+ * else the first file. */
+static gboolean
+pick_address (McrHeadless *h,
+              const char  *link_address,
+              char       **named_by,
+              GError     **error)
+{
+  if (h->options->host != NULL)
+    {
+      g_autofree char *shown = display_address (h->options->host);
+
+      h->address = g_strdup (h->options->host);
+      *named_by = g_strdup_printf ("-host:%s", shown);
+    }
+  else if (link_address != NULL)
+    {
+      h->address = g_strdup (link_address);
+      *named_by = g_strdup (_("the mcrouter:// link"));
+    }
+  else if (h->files->len > 0)
+    {
+      h->address = g_strdup (mcr_map_file_get_hostname (g_ptr_array_index (h->files, 0)));
+      *named_by = file_label (h, 0);
+    }
+  else
+    return usage_error (error, _("--headless needs -host:HOST, a .mcrouter file or an "
+                                 "mcrouter:// link"));
+  return TRUE;
+}
+
+/* The files and the link must all name one server. -host: decides for the
+ * files (the command line completes or overrides them, as with the Windows
+ * router), but a link logs in only where it says. */
+static gboolean
+check_one_server (McrHeadless *h,
+                  GError     **error)
+{
+  g_autoptr(McrServer) server = NULL;
+  g_autofree char *link_address = NULL;
+  g_autofree char *named_by = NULL;
+
+  if (h->link != NULL)
+    link_address = mcr_router_url_get_server_address (h->link);
+  if (!pick_address (h, link_address, &named_by, error))
+    return FALSE;
+  server = mcr_server_new (h->address, error);
+  if (server == NULL)
+    return FALSE;
+
+  if (link_address != NULL && !mcr_server_has_address (server, link_address))
+    {
+      g_autofree char *shown = display_address (link_address);
+
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("the mcrouter:// link is for the server %s, but %s names %s: give "
+                     "one server only"),
+                   shown, named_by, mcr_server_get_display_name (server));
+      return FALSE;
+    }
+  for (guint i = 0; h->options->host == NULL && i < h->files->len; i++)
+    {
+      const char *hostname = mcr_map_file_get_hostname (g_ptr_array_index (h->files, i));
+      g_autofree char *label = NULL;
+      g_autofree char *shown = NULL;
+
+      if (mcr_server_has_address (server, hostname))
+        continue;
+      label = file_label (h, i);
+      shown = display_address (hostname);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("%s is for the server %s, but %s names %s: give files for one server "
+                     "only"),
+                   label, shown, named_by, mcr_server_get_display_name (server));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A link, or a server with a user and a password; from the options, the
+ * link and the files. */
 static gboolean
 check_usage (McrHeadless *h,
              GError     **error)
 {
   McrOptions *options = h->options;
 
-  if (options->urls->len > 0 && options->host == NULL)
+  if (options->urls->len > 1)
+    return usage_error (error, _("give one mcrouter:// link at a time"));
+  if (options->urls->len == 1)
     {
       h->link = mcr_router_url_parse (g_ptr_array_index (options->urls, 0), error);
-      return h->link != NULL;
+      if (h->link == NULL)
+        return FALSE;
     }
-  if (options->host == NULL)
-    {
-      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                           _("--headless needs -host:HOST (or an mcrouter:// link)"));
-      return FALSE;
-    }
-  if (options->user == NULL)
-    {
-      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                           _("--headless needs -user:NAME"));
-      return FALSE;
-    }
+  if (!read_files (h, error) || !check_one_server (h, error))
+    return FALSE;
+  if (h->link != NULL)
+    return TRUE;   /* its cookie logs in: no user or password */
+
+  h->user = options->user;
+  for (guint i = 0; h->user == NULL && i < h->files->len; i++)
+    h->user = mcr_map_file_get_username (g_ptr_array_index (h->files, i));
+  if (h->user == NULL)
+    return usage_error (error, _("--headless needs -user:NAME"));
   if (!read_password (h, error))
     return FALSE;
   if (h->password == NULL)
-    {
-      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                           _("no password: give it with -pass:, the MCROUTER_PASSWORD "
-                             "environment variable or --password-stdin"));
-      return FALSE;
-    }
+    return usage_error (error, _("no password: give it with -pass:, the MCROUTER_PASSWORD "
+                                 "environment variable or --password-stdin"));
   return TRUE;
 }
 
@@ -353,6 +528,8 @@ mcr_headless_run (McrOptions *options)
 {
   McrHeadless h = { .options = options, .status = 0 };
   g_autoptr(GError) error = NULL;
+
+  h.files = g_ptr_array_new_with_free_func (g_object_unref);
 
   if (options->debug)
     g_log_set_debug_enabled (TRUE);

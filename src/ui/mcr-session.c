@@ -19,6 +19,7 @@ struct _McrSession
   GListStore  *maps;
   McrLauncher *launcher;
   gboolean     force_all_interfaces;
+  guint        auto_exit_id;
 };
 
 G_DEFINE_FINAL_TYPE (McrSession, mcr_session, G_TYPE_OBJECT)
@@ -42,8 +43,23 @@ enum
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
+static gboolean
+on_auto_exit_timeout (gpointer user_data)
+{
+  McrSession *self = user_data;
+
+  self->auto_exit_id = 0;
+  g_debug ("no connection came back: auto-exit");
+  g_signal_emit (self, signals[SIGNAL_AUTO_EXIT], 0);
+  return G_SOURCE_REMOVE;
+}
+
 /* Maps created with auto_exit: once one of their connections has come and
- * gone, the application may quit (the Windows router's autoexit). */
+ * gone, the application may quit (the Windows router's autoexit, which
+ * watches the app it launched: we watch the app's connections, as the app
+ * may be a browser tab or run in a process of its own). A connection that
+ * comes within MCR_AUTO_EXIT_GRACE_S seconds (a client that reconnects, a
+ * browser between two requests) keeps it running. */
 static void
 on_connections_changed (McrPortMap *map,
                         GParamSpec *pspec,
@@ -52,11 +68,15 @@ on_connections_changed (McrPortMap *map,
   gboolean had = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (map), "mcr-had-connection"));
 
   if (mcr_port_map_get_n_connections (map) > 0)
-    g_object_set_data (G_OBJECT (map), "mcr-had-connection", GINT_TO_POINTER (TRUE));
-  else if (had)
+    {
+      g_object_set_data (G_OBJECT (map), "mcr-had-connection", GINT_TO_POINTER (TRUE));
+      g_clear_handle_id (&self->auto_exit_id, g_source_remove);
+    }
+  else if (had && self->auto_exit_id == 0)
     {
       g_debug ("the last connection of an auto-exit map closed");
-      g_signal_emit (self, signals[SIGNAL_AUTO_EXIT], 0);
+      self->auto_exit_id = g_timeout_add_seconds (MCR_AUTO_EXIT_GRACE_S, on_auto_exit_timeout,
+                                                  self);
     }
 }
 
@@ -123,6 +143,7 @@ mcr_session_dispose (GObject *object)
 
   if (self->maps != NULL)
     mcr_session_remove_all_maps (self);
+  g_clear_handle_id (&self->auto_exit_id, g_source_remove);
   g_clear_object (&self->server);
   g_clear_object (&self->maps);
   g_clear_object (&self->launcher);

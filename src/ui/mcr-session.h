@@ -18,7 +18,8 @@ G_DECLARE_FINAL_TYPE (McrSession, mcr_session, MCR, SESSION, GObject)
 /* Properties: "server" (McrServer, or NULL), "maps" (GListModel of McrPortMap).
  * Signals: "launch-failed" (const char *message) when an app could not be
  * opened after the call returned; "auto-exit" when the last connection of a
- * map created with auto_exit closed; "map-failed" (McrPortMap *map) when a
+ * map created with auto_exit closed and none came for MCR_AUTO_EXIT_GRACE_S
+ * seconds; "map-failed" (McrPortMap *map) when a
  * map could not start (it is not in "maps" then) or a running one turned to
  * MCR_PORT_MAP_STATE_ERROR; its "error-message" says why. */
 McrSession  *mcr_session_new                (GSettings        *settings);

@@ -61,6 +61,13 @@ struct _McrWindow
   /* from the command line and files */
   GPtrArray       *queued_maps;     /* McrMapSpec */
   char           **certhashes;
+  char            *file_certhash;   /* of the file that filled the login form */
+
+  /* a file or link for another server, until the user answers */
+  McrMapFile      *switch_file;
+  McrRouterUrl    *switch_url;
+  char            *switch_name;
+  GtkWindow       *switch_dialog;
   gboolean         ignore_cert;
   char            *proxy;
 
@@ -627,6 +634,8 @@ mcr_window_start_login (McrWindow *self)
     mcr_tls_policy_add_pinned_hash (policy, trusted);
   if (self->accepted_hash != NULL)
     mcr_tls_policy_add_pinned_hash (policy, self->accepted_hash);
+  if (self->file_certhash != NULL)
+    mcr_tls_policy_add_pinned_hash (policy, self->file_certhash);
   for (guint i = 0; self->certhashes != NULL && self->certhashes[i] != NULL; i++)
     mcr_tls_policy_add_pinned_hash (policy, self->certhashes[i]);
   mcr_tls_policy_set_ignore_cert (policy, self->ignore_cert);
@@ -768,27 +777,14 @@ mcr_window_end_session (McrWindow  *self,
   show_page (self, "login");
 }
 
+static void log_out (McrWindow *self);
+
 static void
 logout_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *parameter)
 {
-  McrWindow *self = MCR_WINDOW (widget);
-  McrServer *server = mcr_session_get_server (self->session);
-  guint n = g_list_model_get_n_items (mcr_session_get_maps (self->session));
-  g_autofree char *reason = NULL;
-
-  if (server == NULL)
-    return;
-  disconnect_server (self, server);
-  mcr_server_logout (server);
-  if (n > 0)
-    reason = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "You logged out; %u map was stopped.",
-                                           "You logged out; %u maps were stopped.", n),
-                              n);
-  else
-    reason = g_strdup (_("You logged out."));
-  mcr_window_end_session (self, reason, FALSE);
+  log_out (MCR_WINDOW (widget));
 }
 
 static void
@@ -934,9 +930,28 @@ on_selection_changed (McrWindow *self)
 
 /* ---- .mcrouter files and mcrouter:// links ------------------------------ */
 
+/* Does @address name the server we are logged into? */
+static gboolean
+is_current_server (McrWindow  *self,
+                   const char *address)
+{
+  McrServer *server = mcr_session_get_server (self->session);
+
+  return server != NULL && mcr_server_has_address (server, address);
+}
+
+/* "host[:port][/domain]" of @address, without a login key: for messages. */
+static char *
+display_address (const char *address)
+{
+  g_autoptr(McrServer) server = mcr_server_new (address, NULL);
+
+  return g_strdup (server != NULL ? mcr_server_get_display_name (server) : address);
+}
+
 static void
-add_file_mappings (McrWindow  *self,
-                   McrMapFile *file)
+queue_file_maps (McrWindow  *self,
+                 McrMapFile *file)
 {
   GPtrArray *mappings = mcr_map_file_get_mappings (file);
   const char *const *warnings = mcr_map_file_get_warnings (file);
@@ -954,79 +969,412 @@ add_file_mappings (McrWindow  *self,
     create_queued_maps (self);
 }
 
+/* Not logged in: the file says where to, as on the command line. */
 static void
-file_loaded (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
+fill_login_from_file (McrWindow  *self,
+                      McrMapFile *file)
 {
-  g_autoptr(McrWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(McrMapFile) file = mcr_map_file_load_finish (result, &error);
+  g_autofree char *address = login_address (self);
 
-  if (file == NULL)
-    {
-      mcr_window_show_message (self, error->message, TRUE);
-      return;
-    }
+  /* A password typed for another account must not go to this one. */
+  if (g_strcmp0 (address, mcr_map_file_get_hostname (file)) != 0
+      || g_strcmp0 (mcr_login_page_get_user (self->login_page),
+                    mcr_map_file_get_username (file)) != 0)
+    mcr_login_page_set_password (self->login_page, "");
+  mcr_login_page_set_server (self->login_page, mcr_map_file_get_hostname (file));
+  mcr_login_page_set_user (self->login_page, mcr_map_file_get_username (file));
+  if (mcr_map_file_get_password (file) != NULL)
+    mcr_login_page_set_password (self->login_page, mcr_map_file_get_password (file));
+  g_free (self->file_certhash);
+  self->file_certhash = g_strdup (mcr_map_file_get_certhash (file));
+}
+
+static void ask_switch_server (McrWindow    *self,
+                               const char   *address,
+                               const char   *what,
+                               McrMapFile   *file,
+                               McrRouterUrl *url);
+
+/* A file opened, dropped or handed over by a second launch. Logged into
+ * its server: its maps are added. Not logged in: it fills the login form
+ * and logs in if it holds the password. Logged into another server: ask. */
+static void
+open_map_file (McrWindow  *self,
+               McrMapFile *file,
+               const char *name)
+{
+  const char *hostname = mcr_map_file_get_hostname (file);
+
   if (mcr_session_get_server (self->session) == NULL)
     {
-      /* Not logged in: the file says where to, like on the command line. */
-      if (mcr_map_file_get_hostname (file) != NULL)
-        mcr_login_page_set_server (self->login_page, mcr_map_file_get_hostname (file));
-      if (mcr_map_file_get_username (file) != NULL)
-        mcr_login_page_set_user (self->login_page, mcr_map_file_get_username (file));
-      if (mcr_map_file_get_certhash (file) != NULL)
-        {
-          g_free (self->accepted_hash);
-          self->accepted_hash = g_strdup (mcr_map_file_get_certhash (file));
-        }
+      fill_login_from_file (self, file);
+      queue_file_maps (self, file);
       if (mcr_map_file_get_password (file) != NULL)
-        mcr_login_page_set_password (self->login_page, mcr_map_file_get_password (file));
-    }
-  add_file_mappings (self, file);
-  if (mcr_session_get_server (self->session) == NULL)
-    {
-      if (mcr_map_file_get_password (file) != NULL)
-        mcr_window_start_login (self);
+        on_login (self->login_page, self);
       else
         {
           lookup_password (self);
           show_page (self, "login");
         }
+      return;
     }
+  if (is_current_server (self, hostname))
+    {
+      queue_file_maps (self, file);
+      return;
+    }
+  ask_switch_server (self, hostname, name, file, NULL);
+}
+
+typedef struct
+{
+  McrWindow *window;
+  char      *name;
+} FileOpen;
+
+static void
+file_loaded (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  FileOpen *open = user_data;
+  g_autoptr(McrWindow) self = open->window;
+  g_autofree char *name = open->name;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McrMapFile) file = mcr_map_file_load_finish (result, &error);
+
+  g_free (open);
+  if (file == NULL)
+    {
+      /* Refused as a whole: nothing running is touched. */
+      mcr_window_show_message (self, error->message, TRUE);
+      return;
+    }
+  open_map_file (self, file, name);
 }
 
 static void
 mcr_window_open_file (McrWindow *self,
                       GFile     *file)
 {
-  mcr_map_file_load_async (file, NULL, file_loaded, g_object_ref (self));
+  FileOpen *open = g_new0 (FileOpen, 1);
+  g_autofree char *base = g_file_get_basename (file);
+
+  open->window = g_object_ref (self);
+  open->name = base != NULL ? g_filename_display_name (base) : g_file_get_parse_name (file);
+  mcr_map_file_load_async (file, NULL, file_loaded, open);
+}
+
+/* Not logged in: the link logs in with its cookie (no user name or
+ * password) and trusts the certificate whose hash it carries. */
+static void
+login_with_router_url (McrWindow    *self,
+                       McrRouterUrl *url)
+{
+  g_autofree char *address = mcr_router_url_get_server_address (url);
+
+  mcr_login_page_set_server (self->login_page, address);
+  if (url->cert_hash != NULL)
+    {
+      g_free (self->accepted_hash);
+      self->accepted_hash = g_strdup (url->cert_hash);
+    }
+  if (url->map != NULL)
+    g_ptr_array_add (self->queued_maps, mcr_map_spec_copy (url->map));
+  g_clear_pointer (&self->auth_cookie, mcr_secret_free);
+  self->auth_cookie = g_strdup (url->auth_cookie);
+  mcr_window_start_login (self);
+}
+
+/* An mcrouter:// link from the web UI. Logged into its server already: its
+ * map is added to this login (the cookie is not used). Logged into another
+ * server: ask. */
+static void
+open_router_url (McrWindow  *self,
+                 const char *text)
+{
+  g_autoptr(McrRouterUrl) url = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+
+  url = mcr_router_url_parse (text, &error);
+  if (url == NULL)
+    {
+      if (mcr_session_get_server (self->session) != NULL)
+        mcr_window_show_message (self, error->message, TRUE);
+      else
+        {
+          mcr_login_page_set_message (self->login_page, error->message, TRUE);
+          show_page (self, "login");
+        }
+      return;
+    }
+  if (mcr_session_get_server (self->session) == NULL)
+    {
+      login_with_router_url (self, url);
+      return;
+    }
+  address = mcr_router_url_get_server_address (url);
+  if (!is_current_server (self, address))
+    {
+      ask_switch_server (self, address, _("The link"), NULL, url);
+      return;
+    }
+  g_debug ("a link for this server: adding its map to this login");
+  if (url->map != NULL)
+    {
+      g_autoptr(GPtrArray) specs = g_ptr_array_new ();
+
+      g_ptr_array_add (specs, url->map);
+      mcr_window_queue_maps (self, specs);
+    }
+  show_page (self, url->map != NULL ? "maps" : "devices");
+}
+
+/* ---- a file or link for another server ----------------------------------- */
+
+static void
+clear_switch (McrWindow *self)
+{
+  g_clear_object (&self->switch_file);
+  g_clear_pointer (&self->switch_name, g_free);
+  g_clear_pointer (&self->switch_url, mcr_router_url_free);
+  if (self->switch_dialog != NULL)
+    {
+      GtkWindow *dialog = g_steal_pointer (&self->switch_dialog);
+
+      g_signal_handlers_disconnect_by_data (dialog, self);
+      gtk_window_destroy (dialog);
+    }
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.switch-server", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.keep-server", FALSE);
+}
+
+static void
+log_out (McrWindow *self)
+{
+  McrServer *server = mcr_session_get_server (self->session);
+  guint n = g_list_model_get_n_items (mcr_session_get_maps (self->session));
+  g_autofree char *reason = NULL;
+
+  if (server == NULL)
+    return;
+  disconnect_server (self, server);
+  mcr_server_logout (server);
+  if (n > 0)
+    reason = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "You logged out; %u map was stopped.",
+                                           "You logged out; %u maps were stopped.", n),
+                              n);
+  else
+    reason = g_strdup (_("You logged out."));
+  mcr_window_end_session (self, reason, FALSE);
+}
+
+/* win.switch-server: log out, then open what was asked for. */
+static void
+switch_server_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  McrWindow *self = MCR_WINDOW (widget);
+  g_autoptr(McrMapFile) file = g_steal_pointer (&self->switch_file);
+  g_autoptr(McrRouterUrl) url = g_steal_pointer (&self->switch_url);
+  g_autofree char *name = g_steal_pointer (&self->switch_name);
+
+  clear_switch (self);
+  if (file == NULL && url == NULL)
+    return;
+  log_out (self);
+  if (url != NULL)
+    login_with_router_url (self, url);
+  else
+    open_map_file (self, file, name);
+}
+
+/* win.keep-server: stay logged in; the file or link is not opened. */
+static void
+keep_server_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  McrWindow *self = MCR_WINDOW (widget);
+  McrServer *server = mcr_session_get_server (self->session);
+  g_autofree char *message = NULL;
+
+  if (self->switch_name != NULL && server != NULL)
+    message = g_strdup_printf (_("%s was not opened: you are still logged into %s."),
+                               self->switch_name, mcr_server_get_display_name (server));
+  clear_switch (self);
+  if (message != NULL)
+    mcr_window_show_message (self, message, FALSE);
+}
+
+#if GTK_CHECK_VERSION (4, 10, 0)
+static void
+switch_alert_done (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(McrWindow) self = user_data;
+  int button = gtk_alert_dialog_choose_finish (GTK_ALERT_DIALOG (source), result, NULL);
+
+  gtk_widget_activate_action (GTK_WIDGET (self), button == 1 ? "win.switch-server"
+                                                             : "win.keep-server", NULL);
+}
+#else
+static void
+switch_dialog_response (GtkDialog *dialog,
+                        int        response,
+                        McrWindow *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), response == GTK_RESPONSE_ACCEPT
+                                                 ? "win.switch-server" : "win.keep-server",
+                              NULL);
+}
+#endif
+
+/* A file or link for another server than the one we are logged into: ask
+ * whether to log out of this one (its maps stop) and connect there. The
+ * answer runs win.switch-server or win.keep-server. */
+static void
+ask_switch_server (McrWindow    *self,
+                   const char   *address,
+                   const char   *what,
+                   McrMapFile   *file,
+                   McrRouterUrl *url)
+{
+  McrServer *server = mcr_session_get_server (self->session);
+  guint n = g_list_model_get_n_items (mcr_session_get_maps (self->session));
+  g_autofree char *other = display_address (address);
+  g_autofree char *question = NULL;
+  g_autofree char *detail = NULL;
+
+  clear_switch (self);
+  self->switch_file = file != NULL ? g_object_ref (file) : NULL;
+  self->switch_url = url != NULL ? mcr_router_url_copy (url) : NULL;
+  self->switch_name = g_strdup (what);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.switch-server", TRUE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.keep-server", TRUE);
+
+  /* Translators: "Log out of mesh.example.com and connect to other.example.com?" */
+  question = g_strdup_printf (_("Log out of %s and connect to %s?"),
+                              mcr_server_get_display_name (server), other);
+  /* Translators: the first %s is a file name or "The link" */
+  detail = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "%s is for %s. Logging out stops your %u map.",
+                                         "%s is for %s. Logging out stops your %u maps.", n),
+                            what, other, n);
+  present_if_hidden (self);
+#if GTK_CHECK_VERSION (4, 10, 0)
+  {
+    g_autoptr(GtkAlertDialog) alert = gtk_alert_dialog_new ("%s", question);
+    const char *buttons[] = { _("_Cancel"), _("_Log Out and Connect"), NULL };
+
+    gtk_alert_dialog_set_detail (alert, detail);
+    gtk_alert_dialog_set_buttons (alert, buttons);
+    gtk_alert_dialog_set_cancel_button (alert, 0);
+    gtk_alert_dialog_set_default_button (alert, 1);
+    gtk_alert_dialog_choose (alert, GTK_WINDOW (self), NULL, switch_alert_done,
+                             g_object_ref (self));
+  }
+#else
+  {
+    GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                                GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                                GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                                                "%s", question);
+
+    gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", detail);
+    gtk_dialog_add_buttons (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL,
+                            _("_Log Out and Connect"), GTK_RESPONSE_ACCEPT, NULL);
+    gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+    g_signal_connect (dialog, "response", G_CALLBACK (switch_dialog_response), self);
+    self->switch_dialog = GTK_WINDOW (dialog);
+    gtk_window_present (GTK_WINDOW (dialog));
+  }
+#endif
+}
+
+/* A map as a file holds it: files find devices by id, so a map started by
+ * name (-map:, a file without nodeId) gets the id, name and group of the
+ * device it found. NULL if it found none. */
+static McrMapSpec *
+mapping_to_save (McrPortMap *map)
+{
+  McrMapSpec *spec = mcr_map_spec_copy (mcr_port_map_get_spec (map));
+  McrDevice *device = mcr_port_map_get_device (map);
+
+  if (device != NULL)
+    {
+      McrDeviceGroup *group = mcr_device_get_group (device);
+
+      g_free (spec->node_id);
+      spec->node_id = g_strdup (mcr_device_get_id (device));
+      g_free (spec->node_name);
+      spec->node_name = g_strdup (mcr_device_get_name (device));
+      if (spec->mesh_id == NULL && group != NULL)
+        spec->mesh_id = g_strdup (mcr_device_group_get_id (group));
+    }
+  if (spec->node_id == NULL)
+    g_clear_pointer (&spec, mcr_map_spec_free);
+  return spec;
 }
 
 static void
 save_mappings_to (McrWindow *self,
                   GFile     *file)
 {
+  g_autoptr(GError) error = NULL;
+
+  if (!mcr_window_save_mappings (self, file, &error))
+    mcr_window_show_message (self, error->message, TRUE);
+}
+
+gboolean
+mcr_window_save_mappings (McrWindow *self,
+                          GFile     *file,
+                          GError   **error)
+{
   McrServer *server = mcr_session_get_server (self->session);
   GListModel *maps = mcr_session_get_maps (self->session);
   g_autoptr(McrMapFile) map_file = mcr_map_file_new ();
-  g_autoptr(GError) error = NULL;
   g_autofree char *address = login_address (self);
   const McrCertInfo *cert = server != NULL ? mcr_server_get_peer_cert_info (server) : NULL;
 
+  g_autoptr(GString) unsaved = g_string_new (NULL);
+
   mcr_map_file_set_hostname (map_file, address);
-  mcr_map_file_set_username (map_file, mcr_login_page_get_user (self->login_page));
+  /* After a link's login the form may name nobody: the server knows. */
+  mcr_map_file_set_username (map_file, server != NULL && mcr_server_get_user_name (server) != NULL
+                                       ? mcr_server_get_user_name (server)
+                                       : mcr_login_page_get_user (self->login_page));
   if (cert != NULL && server != NULL
       && mcr_tls_policy_is_pinned (mcr_server_get_tls_policy (server), cert))
     mcr_map_file_set_certhash (map_file, cert->sha384);
   for (guint i = 0; i < g_list_model_get_n_items (maps); i++)
     {
       g_autoptr(McrPortMap) map = g_list_model_get_item (maps, i);
+      g_autoptr(McrMapSpec) spec = mapping_to_save (map);
 
-      mcr_map_file_add_mapping (map_file, mcr_port_map_get_spec (map));
+      if (spec != NULL)
+        mcr_map_file_add_mapping (map_file, spec);
+      else
+        {
+          g_autofree char *arg = mcr_map_spec_to_argument (mcr_port_map_get_spec (map));
+
+          g_string_append_printf (unsaved, "%s%s", unsaved->len > 0 ? ", " : "", arg);
+        }
     }
-  if (!mcr_map_file_save (map_file, file, MCR_MAP_FILE_SAVE_DEFAULT, NULL, &error))
-    mcr_window_show_message (self, error->message, TRUE);
+  if (!mcr_map_file_save (map_file, file, MCR_MAP_FILE_SAVE_DEFAULT, NULL, error))
+    return FALSE;
+  if (unsaved->len > 0)
+    {
+      g_autofree char *message =
+        g_strdup_printf (_("Not saved, as their devices are not known: %s"), unsaved->str);
+
+      mcr_window_show_message (self, message, TRUE);
+    }
+  return TRUE;
 }
 
 #if GTK_CHECK_VERSION (4, 10, 0)
@@ -1224,6 +1572,13 @@ mcr_window_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->session, self);
       mcr_session_set_server (self->session, NULL);
     }
+  g_clear_object (&self->switch_file);
+  g_clear_pointer (&self->switch_url, mcr_router_url_free);
+  if (self->switch_dialog != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->switch_dialog, self);
+      gtk_window_destroy (g_steal_pointer (&self->switch_dialog));
+    }
   gtk_widget_dispose_template (GTK_WIDGET (object), MCR_TYPE_WINDOW);
   g_clear_object (&self->session);
   g_clear_object (&self->secrets);
@@ -1242,6 +1597,8 @@ mcr_window_finalize (GObject *object)
   g_clear_pointer (&self->twofa_cookie, mcr_secret_free);
   g_clear_pointer (&self->auth_cookie, mcr_secret_free);
   g_clear_pointer (&self->certhashes, g_strfreev);
+  g_clear_pointer (&self->file_certhash, g_free);
+  g_clear_pointer (&self->switch_name, g_free);
   g_clear_pointer (&self->proxy, g_free);
   G_OBJECT_CLASS (mcr_window_parent_class)->finalize (object);
 }
@@ -1278,6 +1635,8 @@ mcr_window_class_init (McrWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-devices", NULL, show_view_action);
   gtk_widget_class_install_action (widget_class, "win.show-maps", NULL, show_view_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.switch-server", NULL, switch_server_action);
+  gtk_widget_class_install_action (widget_class, "win.keep-server", NULL, keep_server_action);
 }
 
 static void
@@ -1362,6 +1721,8 @@ mcr_window_init (McrWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
   update_actions (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.switch-server", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.keep-server", FALSE);
   show_page (self, "login");
 }
 
@@ -1407,56 +1768,6 @@ mcr_window_login (McrWindow  *self,
   on_login (self->login_page, self);
 }
 
-static void
-apply_router_url (McrWindow    *self,
-                  McrRouterUrl *url)
-{
-  g_autofree char *address = mcr_router_url_get_server_address (url);
-
-  mcr_login_page_set_server (self->login_page, address);
-  if (url->cert_hash != NULL)
-    {
-      g_free (self->accepted_hash);
-      self->accepted_hash = g_strdup (url->cert_hash);
-    }
-  if (url->map != NULL)
-    g_ptr_array_add (self->queued_maps, mcr_map_spec_copy (url->map));
-}
-
-/* An mcrouter:// link from the web UI: its cookie logs in by itself, with
- * no user name or password. */
-static void
-open_router_url (McrWindow  *self,
-                 const char *text)
-{
-  g_autoptr(McrRouterUrl) url = NULL;
-  g_autoptr(GError) error = NULL;
-
-  url = mcr_router_url_parse (text, &error);
-  if (url == NULL)
-    {
-      mcr_login_page_set_message (self->login_page, error->message, TRUE);
-      show_page (self, "login");
-      return;
-    }
-  if (mcr_session_get_server (self->session) != NULL)
-    {
-      /* Logged in already: only the link's map is of use. */
-      if (url->map != NULL)
-        {
-          g_autoptr(GPtrArray) specs = g_ptr_array_new ();
-
-          g_ptr_array_add (specs, url->map);
-          mcr_window_queue_maps (self, specs);
-        }
-      return;
-    }
-  apply_router_url (self, url);
-  g_clear_pointer (&self->auth_cookie, mcr_secret_free);
-  self->auth_cookie = g_strdup (url->auth_cookie);
-  mcr_window_start_login (self);
-}
-
 void
 mcr_window_open (McrWindow *self,
                  GFile     *file)
@@ -1474,10 +1785,67 @@ mcr_window_open (McrWindow *self,
   mcr_window_open_file (self, file);
 }
 
+/* The .mcrouter files of the command line, read at once (as the Windows
+ * router does): the first good one fills the login form, like the options
+ * after it may; files for another server than the first are refused, and a
+ * broken file is refused as a whole. */
+static McrMapFile *
+read_command_line_files (McrWindow        *self,
+                         const McrOptions *options)
+{
+  McrMapFile *filled = NULL;   /* the file that filled the login form */
+  g_autoptr(GString) problems = g_string_new (NULL);
+  g_autoptr(McrServer) first = NULL;
+
+  for (guint i = 0; options->files != NULL && i < options->files->len; i++)
+    {
+      g_autoptr(GFile) gfile = g_file_new_for_commandline_arg (g_ptr_array_index (options->files, i));
+      g_autofree char *base = g_file_get_basename (gfile);
+      g_autofree char *name = g_filename_display_name (base != NULL ? base : "");
+      g_autoptr(GError) error = NULL;
+      g_autoptr(McrMapFile) file = mcr_map_file_new_from_file (gfile, NULL, &error);
+
+      if (file == NULL)
+        {
+          g_string_append_printf (problems, "%s\n", error->message);
+          continue;
+        }
+      if (mcr_session_get_server (self->session) != NULL)
+        {
+          open_map_file (self, file, name);
+          continue;
+        }
+      if (first != NULL && !mcr_server_has_address (first, mcr_map_file_get_hostname (file)))
+        {
+          g_autofree char *other = display_address (mcr_map_file_get_hostname (file));
+
+          g_string_append_printf (problems, _("%s is for the server %s, not %s: its maps "
+                                              "were not added.\n"),
+                                  name, other, mcr_server_get_display_name (first));
+          continue;
+        }
+      if (first == NULL)
+        {
+          first = mcr_server_new (mcr_map_file_get_hostname (file), NULL);
+          fill_login_from_file (self, file);
+          filled = g_object_ref (file);
+        }
+      queue_file_maps (self, file);
+    }
+  if (problems->len > 0)
+    {
+      g_strchomp (problems->str);
+      mcr_login_page_set_message (self->login_page, problems->str, TRUE);
+      mcr_window_show_message (self, problems->str, TRUE);
+    }
+  return filled;
+}
+
 void
 mcr_window_apply_options (McrWindow        *self,
                           const McrOptions *options)
 {
+  g_autoptr(McrMapFile) file = NULL;
   const char *password;
 
   g_return_if_fail (MCR_IS_WINDOW (self));
@@ -1490,6 +1858,8 @@ mcr_window_apply_options (McrWindow        *self,
   self->proxy = g_strdup (options->proxy);
   mcr_session_set_force_all_interfaces (self->session, options->all_interfaces);
 
+  file = read_command_line_files (self, options);
+  /* The options complete or override what the files say. */
   if (options->host != NULL)
     mcr_login_page_set_server (self->login_page, options->host);
   if (options->user != NULL)
@@ -1499,21 +1869,22 @@ mcr_window_apply_options (McrWindow        *self,
     mcr_login_page_set_password (self->login_page, password);
   mcr_window_queue_maps (self, options->maps);
 
-  for (guint i = 0; options->files != NULL && i < options->files->len; i++)
-    {
-      g_autoptr(GFile) file = g_file_new_for_commandline_arg (g_ptr_array_index (options->files, i));
-
-      mcr_window_open_file (self, file);
-    }
-
+  if (mcr_session_get_server (self->session) != NULL)
+    return;
   if (options->urls != NULL && options->urls->len > 0)
     {
       open_router_url (self, g_ptr_array_index (options->urls, 0));
       return;
     }
-
-  if (options->host != NULL && options->user != NULL && password != NULL)
-    on_login (self->login_page, self);
-  else if (options->host != NULL && options->user != NULL)
-    lookup_password (self);
+  /* Server, user and password all given: log in, as the Windows router
+   * does. Else the form waits, filled as far as it can be. */
+  if (password == NULL && file != NULL)
+    password = mcr_map_file_get_password (file);
+  if ((options->host != NULL || file != NULL) && (options->user != NULL || file != NULL))
+    {
+      if (password != NULL)
+        on_login (self->login_page, self);
+      else
+        lookup_password (self);
+    }
 }

@@ -22,10 +22,18 @@ McrSession *mcr_window_get_session        (McrWindow      *self);
  * password are all known. */
 void        mcr_window_apply_options      (McrWindow      *self,
                                            const McrOptions *options);
-/* A .mcrouter file (its maps are added; when not logged in, it also says
- * where to log in) or an mcrouter:// link (logs in with its cookie). */
+/* A .mcrouter file or an mcrouter:// link. Logged into its server: its maps
+ * are added. Not logged in: a file fills the login page (and logs in when it
+ * holds the password), a link logs in with its cookie. Logged into another
+ * server: a dialog asks whether to log out and connect there (it answers
+ * with the actions win.switch-server or win.keep-server). */
 void        mcr_window_open               (McrWindow      *self,
                                            GFile          *file);
+/* Writes the maps of this login to @file, as Save Mappings… does: server,
+ * user and pinned certificate, each map with the id of its device. */
+gboolean    mcr_window_save_mappings      (McrWindow      *self,
+                                           GFile          *file,
+                                           GError        **error);
 /* Fills the login page and logs in. */
 void        mcr_window_login              (McrWindow      *self,
                                            const char     *server,

@@ -84,7 +84,9 @@ check_round_trip (McrMapFile *mf)
       McrMapSpec *a = g_ptr_array_index (mcr_map_file_get_mappings (mf), i);
       McrMapSpec *b = g_ptr_array_index (mcr_map_file_get_mappings (again), i);
 
-      fuzz_check (a->node_id != NULL && g_str_has_prefix (a->node_id, "node//"));
+      /* A mapping names its device by id, or by name alone (files written by hand). */
+      fuzz_check (a->node_id != NULL ? g_str_has_prefix (a->node_id, "node//")
+                                     : a->node_name != NULL && *a->node_name != '\0');
       fuzz_check (a->protocol == MCR_PROTOCOL_TCP || a->protocol == MCR_PROTOCOL_UDP);
       fuzz_check (a->app_id <= MCR_APP_LAST);
       fuzz_check (a->remote_port > 0);

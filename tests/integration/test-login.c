@@ -330,6 +330,36 @@ test_cancel (void)
   }
 }
 
+static void
+on_state_change (McrServer  *server,
+                 GParamSpec *pspec,
+                 guint      *changes)
+{
+  (*changes)++;
+}
+
+/* The login's timeout is for the attempt only: once logged in, the session
+ * stays connected past it (it used to reconnect each time it ran out). */
+static void
+test_timeout_after_login (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autoptr(McrServer) server = test_server_new (tb);
+  g_autoptr(GError) error = NULL;
+  guint changes = 0;
+  gboolean never = FALSE;
+
+  mcr_server_set_timeout (server, 2);
+  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
+  g_assert_no_error (error);
+  g_signal_connect (server, "notify::state", G_CALLBACK (on_state_change), &changes);
+  mcr_test_wait_flag (&never, 3500);
+  g_assert_cmpuint (changes, ==, 0);
+  g_assert_cmpint (mcr_server_get_state (server), ==, MCR_SERVER_STATE_CONNECTED);
+  g_signal_handlers_disconnect_by_data (server, &changes);
+  mcr_server_logout (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -341,5 +371,6 @@ main (int argc, char **argv)
   g_test_add_func ("/login/rights", test_rights);
   g_test_add_func ("/login/auth-cookie", test_auth_cookie);
   g_test_add_func ("/login/cancel", test_cancel);
+  g_test_add_func ("/login/timeout-after-login", test_timeout_after_login);
   return g_test_run ();
 }

@@ -231,6 +231,28 @@ test_hand_written (void)
   g_assert_false (b->launch);
 }
 
+/* A file written by hand may name the device only (the Windows router
+ * always writes nodeId): such a mapping is matched by name. An empty nodeId
+ * counts as absent. */
+static void
+test_name_only (void)
+{
+  static const char text[] =
+    "{\"hostname\": \"h.example.com\", \"username\": \"u\", \"mappings\": ["
+    "{\"nodeName\": \"lab pc\", \"protocol\": 1, \"localPort\": 0, \"remotePort\": 22},"
+    "{\"nodeName\": \"nas\", \"nodeId\": \"\", \"protocol\": 1, \"remotePort\": 80}]}";
+  g_autoptr(GBytes) bytes = g_bytes_new_static (text, sizeof text - 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McrMapFile) mf = mcr_map_file_new_from_bytes (bytes, "hand.mcrouter", &error);
+
+  g_assert_no_error (error);
+  g_assert_null (mapping (mf, 0)->node_id);
+  g_assert_cmpstr (mapping (mf, 0)->node_name, ==, "lab pc");
+  g_assert_cmpuint (mapping (mf, 0)->remote_port, ==, 22);
+  g_assert_null (mapping (mf, 1)->node_id);
+  g_assert_cmpstr (mapping (mf, 1)->node_name, ==, "nas");
+}
+
 static void
 test_unicode (void)
 {
@@ -738,6 +760,7 @@ main (int argc, char **argv)
   g_test_add_func ("/map-file/relay", test_relay);
   g_test_add_func ("/map-file/udp", test_udp);
   g_test_add_func ("/map-file/hand-written", test_hand_written);
+  g_test_add_func ("/map-file/name-only", test_name_only);
   g_test_add_func ("/map-file/unicode", test_unicode);
   g_test_add_func ("/map-file/utf16", test_utf16);
   g_test_add_func ("/map-file/launch-command", test_launch_command);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "mcr-router-url.h"
+#include "mcr-server.h"
 
 #define HASH "6C2D6D9096C21F5633D46731950B2FFDE4086114BFB750606A9FA8C08098665BC595CD892C4A439A4B7C68D712A6F0EB"
 #define HASH_LOWER "6c2d6d9096c21f5633d46731950b2ffde4086114bfb750606a9fa8c08098665bc595cd892c4a439a4b7c68d712a6f0eb"
@@ -253,6 +254,34 @@ test_boxed (void)
   g_value_unset (&value);
 }
 
+/* Is a link (or a file's hostname) for the server we are logged into? The
+ * host without case, the port (443 by default) and the domain; not the
+ * login key. */
+static void
+test_same_server (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McrServer) server = mcr_server_new ("Mesh.Example.com/sales?key=abc", &error);
+  g_autoptr(McrRouterUrl) url = NULL;
+  g_autofree char *address = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (mcr_server_has_address (server, "mesh.example.com:443/sales"));
+  g_assert_true (mcr_server_has_address (server, "MESH.example.com/sales?key=other"));
+  g_assert_false (mcr_server_has_address (server, "mesh.example.com"));
+  g_assert_false (mcr_server_has_address (server, "mesh.example.com:4443/sales"));
+  g_assert_false (mcr_server_has_address (server, "other.example.com/sales"));
+  g_assert_false (mcr_server_has_address (server, "not a server"));
+  g_assert_false (mcr_server_has_address (server, NULL));
+
+  url = mcr_router_url_parse ("mcrouter://mesh.example.com/sales/control.ashx?c=Q29va2ll&t="
+                              "6C2D6D9096C21F5633D46731950B2FFDE4086114BFB750606A9FA8C08098665B"
+                              "C595CD892C4A439A4B7C68D712A6F0EB", &error);
+  g_assert_no_error (error);
+  address = mcr_router_url_get_server_address (url);
+  g_assert_true (mcr_server_has_address (server, address));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -261,5 +290,6 @@ main (int argc, char **argv)
   g_test_add_func ("/router-url/bad", test_bad);
   g_test_add_func ("/router-url/too-long", test_too_long);
   g_test_add_func ("/router-url/boxed", test_boxed);
+  g_test_add_func ("/router-url/same-server", test_same_server);
   return g_test_run ();
 }

@@ -33,6 +33,8 @@ typedef struct
   GError       *error;
   gboolean      closed;
   gboolean      pause;
+  gsize         take_limit;   /* take at most this much per call, then resume later */
+  guint         n_pieces;
   guint         writable;
 } Client;
 
@@ -164,6 +166,12 @@ fixture_teardown (Fixture       *fx,
 
 /* ---- the client side ---- */
 
+static void
+resume_later (gpointer data)
+{
+  mcr_websocket_resume_receive (data);
+}
+
 static gsize
 on_receive (McrWebSocket        *ws,
             McrWebSocketDataType type,
@@ -176,6 +184,13 @@ on_receive (McrWebSocket        *ws,
 
   if (c->pause)
     return 0;
+  c->n_pieces++;
+  if (c->take_limit > 0 && len > c->take_limit && type == MCR_WEBSOCKET_BINARY)
+    {
+      g_byte_array_append (c->binary, data, (guint) c->take_limit);
+      g_idle_add_once (resume_later, c->ws);
+      return c->take_limit;
+    }
   g_byte_array_append (type == MCR_WEBSOCKET_TEXT ? c->text : c->binary, data, (guint) len);
   if (end)
     c->n_messages++;
@@ -542,6 +557,66 @@ test_fragments (Fixture       *fx,
   g_assert_cmpmem (c->binary->data, c->binary->len, "abcd", 4);
 }
 
+/* Many small frames (the agent sends 4 KiB ones) reach the receiver in a
+ * few pieces, with a ping among them answered, also when the receiver takes
+ * only part of each piece. */
+static void
+check_stream_merge (Fixture *fx,
+                    gsize    take_limit)
+{
+  g_autoptr(Client) c = raw_client (fx, TRUE);
+  g_autoptr(GByteArray) wire = g_byte_array_new ();
+  g_autoptr(GByteArray) want = g_byte_array_new ();
+  g_autoptr(GBytes) pong = NULL;
+  guint8 first = 0;
+
+  c->take_limit = take_limit;
+  for (guint i = 0; i < 40; i++)
+    {
+      guint8 payload[300];
+      guint8 h[4] = { i % 3 == 1 ? 0x00 : 0x02, 126, 0, 0 };
+      gsize len = 100 + i * 5;
+
+      /* Messages of three frames: binary, continuation, final continuation. */
+      if (i % 3 == 2)
+        h[0] = 0x80;
+      if (i == 39)
+        h[0] = i % 3 == 0 ? 0x82 : 0x80;
+      h[2] = (guint8) (len >> 8), h[3] = (guint8) len;
+      for (gsize k = 0; k < len; k++)
+        payload[k] = (guint8) (i * 7 + k);
+      g_byte_array_append (wire, h, 4);
+      g_byte_array_append (wire, payload, (guint) len);
+      g_byte_array_append (want, payload, (guint) len);
+      if (i == 20)
+        g_byte_array_append (wire, (const guint8 *) "\x89\x02hi", 4);
+    }
+  raw_write (fx, wire->data, wire->len);
+  while (c->binary->len < want->len)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpmem (c->binary->data, c->binary->len, want->data, want->len);
+  pong = raw_read_frame (fx, &first);
+  g_assert_cmphex (first, ==, 0x8a);
+  g_assert_cmpmem (g_bytes_get_data (pong, NULL), g_bytes_get_size (pong), "hi", 2);
+  g_test_message ("40 frames in %u pieces", c->n_pieces);
+  if (take_limit == 0)
+    g_assert_cmpuint (c->n_pieces, <, 10);
+}
+
+static void
+test_stream_merge (Fixture       *fx,
+                   gconstpointer  data)
+{
+  check_stream_merge (fx, 0);
+}
+
+static void
+test_stream_merge_slow (Fixture       *fx,
+                        gconstpointer  data)
+{
+  check_stream_merge (fx, 77);
+}
+
 static void
 test_fragments_message_mode (Fixture       *fx,
                              gconstpointer  data)
@@ -846,6 +921,8 @@ main (int    argc,
   ADD ("ping-pong", test_ping_pong, FALSE);
   ADD ("fragments", test_fragments, FALSE);
   ADD ("fragments-message-mode", test_fragments_message_mode, FALSE);
+  ADD ("stream-merge", test_stream_merge, FALSE);
+  ADD ("stream-merge-slow", test_stream_merge_slow, FALSE);
   ADD ("client-close", test_client_close_handshake, FALSE);
   ADD ("close-without-frame", test_close_without_frame, FALSE);
   ADD ("protocol-errors", test_protocol_errors, FALSE);

@@ -133,7 +133,9 @@ b['protocol-missing'] = edit('      "protocol": 1,\r\n', '')
 b['appid-desktop'] = edit('"appId": 3', '"appId": 6')
 b['appid-files'] = edit('"appId": 1', '"appId": 7')
 b['appid-unknown'] = edit('"appId": 3', '"appId": 99')
-b['nodeid-missing'] = edit('      "nodeId": "%s",\r\n' % N1, '')
+# Without nodeId, a mapping is matched by nodeName; without both, refused.
+b['nodeid-missing'] = edit('      "nodeName": "OFFICE-PC",\r\n',  '',
+                           edit('      "nodeId": "%s",\r\n' % N1, ''))
 b['nodeid-mesh'] = edit('"nodeId": "%s"' % N1, '"nodeId": "%s"' % MESH)
 b['remoteip-bad'] = edit('"localPort": 8080,', '"localPort": 8080,\r\n      "remoteIP": "not an address!",')
 b['udp-with-app'] = edit('"protocol": 1,\r\n      "localPort": 0', '"protocol": 2,\r\n      "localPort": 0')
