@@ -47,7 +47,8 @@ struct _McrPortMap
   GSocketService  *service;          /* TCP */
   GSocket         *udp_socket;       /* UDP */
   GSource         *udp_source;
-  GHashTable      *udp_peers;        /* "ip:port" → McrTunnel */
+  GHashTable      *udp_peers;        /* "ip|port" → McrTunnel */
+  gboolean         udp_turned_away;  /* datagrams were dropped while waiting */
   GListStore      *connections;      /* McrTunnel */
 
   guint64          total_connections;
@@ -391,6 +392,10 @@ udp_tunnel_for (McrPortMap     *self,
 
   if (tunnel != NULL)
     return tunnel;
+  /* While the device is away, say so once, not once per datagram. */
+  if (self->state != MCR_PORT_MAP_STATE_LISTENING && self->udp_turned_away)
+    return NULL;
+  self->udp_turned_away = self->state != MCR_PORT_MAP_STATE_LISTENING;
   ws = new_websocket (self);
   if (ws == NULL)
     return NULL;

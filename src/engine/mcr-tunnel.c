@@ -433,6 +433,9 @@ on_local_readable (GObject  *stream,
                    gpointer  user_data)
 {
   McrTunnel *self = user_data;
+  /* A failed write to the relay ends the tunnel from inside the loop, and
+   * its map lets go of it then. */
+  g_autoptr(McrTunnel) hold G_GNUC_UNUSED = g_object_ref (self);
   gsize budget = READ_BUDGET;
 
   while (budget > 0)
@@ -495,11 +498,15 @@ mcr_tunnel_send_datagram (McrTunnel    *self,
                           const guint8 *data,
                           gsize         len)
 {
+  g_autoptr(McrTunnel) hold = NULL;
+
   g_return_if_fail (MCR_IS_TUNNEL (self));
   g_return_if_fail (self->protocol == MCR_PROTOCOL_UDP);
 
   if (self->state >= MCR_TUNNEL_STATE_CLOSING)
     return;
+  /* A failed send ends the tunnel, and its map lets go of it then. */
+  hold = g_object_ref (self);
   self->last_activity = g_get_monotonic_time ();
   if (!self->joined)
     {

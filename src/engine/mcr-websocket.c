@@ -1152,6 +1152,9 @@ on_input_ready (GObject  *stream,
                 gpointer  user_data)
 {
   McrWebSocket *self = user_data;
+  /* The close this read brings may take the owner's last reference with
+   * it: still needed for the line after. */
+  g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
 
   read_and_process (self);
   return self->input_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;

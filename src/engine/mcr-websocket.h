@@ -45,6 +45,8 @@ typedef enum
 #define MCR_WEBSOCKET_CLOSE_BAD_DATA       1007
 #define MCR_WEBSOCKET_CLOSE_TOO_BIG        1009
 
+/* All WebSockets live on one thread, the main loop's: they share scratch
+ * blocks for reading and framing. */
 #define MCR_TYPE_WEBSOCKET (mcr_websocket_get_type ())
 G_DECLARE_FINAL_TYPE (McrWebSocket, mcr_websocket, MCR, WEBSOCKET, GObject)
 

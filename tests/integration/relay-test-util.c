@@ -175,6 +175,14 @@ test_peer_set_reading (TestPeer *peer,
   peer_watch (peer);
 }
 
+void
+test_peer_send_more (TestPeer *peer,
+                     guint64   more)
+{
+  peer->to_send += more;
+  peer_watch (peer);
+}
+
 gboolean
 test_peer_done (TestPeer *peer)
 {

@@ -43,6 +43,9 @@ TestPeer *test_peer_connect       (guint16            port,
                                    guint32            seed);
 void      test_peer_set_reading   (TestPeer          *peer,
                                    gboolean           reading);
+/* Sends @more bytes of the pattern after what was sent already. */
+void      test_peer_send_more     (TestPeer          *peer,
+                                   guint64            more);
 gboolean  test_peer_done          (TestPeer          *peer);
 /* The hashes of what went out and what came back are equal. */
 gboolean  test_peer_echo_matches  (TestPeer          *peer);

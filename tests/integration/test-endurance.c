@@ -107,6 +107,46 @@ test_session_outlives_timeout (void)
   mcr_server_logout (s);
 }
 
+/* ---- an object's last reference goes with its close ---- */
+
+static void
+on_ws_closed_drop (McrWebSocket *ws,
+                   gboolean     *closed)
+{
+  *closed = TRUE;
+  g_object_unref (ws);   /* the only reference: freed once the stack unwinds */
+}
+
+static void
+on_ws_connected (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  gboolean *connected = user_data;
+
+  g_assert_true (mcr_websocket_connect_finish (MCR_WEBSOCKET (source), result, NULL));
+  *connected = TRUE;
+}
+
+/* As a port map's tunnel does when its relay closes: the owner lets go of
+ * the WebSocket from its "closed" handler, in the middle of the read that
+ * brought the server's close frame. (valgrind found the read's callback
+ * looking at the freed object.) */
+static void
+test_websocket_freed_on_close (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  McrWebSocket *ws = test_relay_websocket (tb, MCR_PROTOCOL_TCP, 9, NULL);
+  gboolean connected = FALSE, closed = FALSE;
+
+  g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed_drop), &closed);
+  mcr_websocket_connect_async (ws, NULL, on_ws_connected, &connected);
+  g_assert_true (mcr_test_wait_flag (&connected, 30000));
+  mcr_websocket_close (ws, MCR_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_assert_true (mcr_test_wait_flag (&closed, 30000));
+  iterate_ms (200);
+}
+
 /* ---- 1,000 connect/close cycles ---- */
 
 #define CYCLES   1000  /* MCR_TEST_CYCLES=N for a longer run */
@@ -322,6 +362,7 @@ main (int    argc,
   mcr_testbed_get ();
 
   g_test_add_func ("/endurance/session-outlives-timeout", test_session_outlives_timeout);
+  g_test_add_func ("/endurance/websocket-freed-on-close", test_websocket_freed_on_close);
   g_test_add_func ("/endurance/connect-close-1000", test_cycles);
   g_test_add_func ("/endurance/gib-non-reader", test_gib_non_reader);
   status = g_test_run ();

@@ -94,6 +94,20 @@ echoed (gpointer data)
   return peer->error != NULL || (peer->sent == peer->to_send && peer->received >= peer->to_send);
 }
 
+static void
+on_rate (McrPortMap *map,
+         GParamSpec *pspec,
+         double     *max_rate)
+{
+  *max_rate = MAX (*max_rate, mcr_port_map_get_rate_received (map));
+}
+
+static gboolean
+rate_is_zero (gpointer data)
+{
+  return mcr_port_map_get_rate_received (data) == 0 && mcr_port_map_get_rate_sent (data) == 0;
+}
+
 /* 64 MiB each way through a map on a port it picked, byte-exact. */
 static void
 test_tcp_echo (void)
@@ -103,8 +117,9 @@ test_tcp_echo (void)
   g_autoptr(McrPortMap) map = started_map (MCR_PROTOCOL_TCP, NULL, echo);
   g_autoptr(TestPeer) peer = NULL;
   gint64 t0 = g_get_monotonic_time ();
-  double secs;
+  double secs, max_rate = 0;
 
+  g_signal_connect (map, "notify::rate-received", G_CALLBACK (on_rate), &max_rate);
   peer = test_peer_connect (mcr_port_map_get_local_port (map), total, 11);
   g_assert_true (mcr_test_wait_until (echoed, peer, 120000));
   secs = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
@@ -124,6 +139,12 @@ test_tcp_echo (void)
   g_assert_cmpuint (mcr_port_map_get_bytes_sent (map), ==, total);
   g_assert_cmpuint (mcr_port_map_get_bytes_received (map), ==, total);
   g_assert_cmpuint (mcr_port_map_get_failed_connections (map), ==, 0);
+  /* The rate was shown while bytes moved, and drops to 0 when they stop
+   * (the once-a-second tick then stops too). */
+  g_test_message ("highest rate shown: %.1f MB/s", max_rate / 1e6);
+  g_assert_cmpfloat (max_rate, >, 0);
+  g_assert_true (mcr_test_wait_until (rate_is_zero, map, 5000));
+  g_signal_handlers_disconnect_by_data (map, &max_rate);
   mcr_port_map_stop (map);
   g_assert_cmpint (mcr_port_map_get_state (map), ==, MCR_PORT_MAP_STATE_STOPPED);
 }

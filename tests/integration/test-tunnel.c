@@ -262,6 +262,76 @@ test_unresolvable_host (void)
 
 typedef struct
 {
+  gboolean  joined;
+  GString  *control;
+} TextLog;
+
+static gsize
+on_text (McrWebSocket        *ws,
+         McrWebSocketDataType type,
+         const guint8        *data,
+         gsize                len,
+         gboolean             end,
+         gpointer             user_data)
+{
+  TextLog *log = user_data;
+
+  if (type != MCR_WEBSOCKET_TEXT)
+    return len;
+  if (!log->joined && len <= 2 && data[0] == 'c')
+    log->joined = TRUE;
+  else
+    g_string_append_len (log->control, (const char *) data, (gssize) len);
+  return len;
+}
+
+static gboolean
+control_seen (gpointer data)
+{
+  return ((TextLog *) data)->control->len > 0;
+}
+
+static void
+on_ws_connected (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_assert_true (mcr_websocket_connect_finish (MCR_WEBSOCKET (source), result, NULL));
+}
+
+/* The relay's own control messages ({"ctrlChannel":"102938",...} every
+ * agentPong seconds: 60 on the testbed) come as text frames after "c": a
+ * WebSocket of our own sees them, the local program of a tunnel never does. */
+static void
+test_control_messages (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  guint16 echo = mcr_test_echo_server_start (NULL);
+  g_autoptr(Pair) pair = pair_new (echo, NULL, 0, 8);
+  g_autoptr(McrWebSocket) ws = test_relay_websocket (tb, MCR_PROTOCOL_TCP, echo, NULL);
+  TextLog log = { FALSE, g_string_new (NULL) };
+
+  mcr_websocket_set_receive_func (ws, on_text, &log, NULL);
+  mcr_websocket_connect_async (ws, NULL, on_ws_connected, NULL);
+  g_assert_true (mcr_test_wait_until (control_seen, &log, 90000));
+  g_test_message ("control message: %s", log.control->str);
+  g_assert_nonnull (strstr (log.control->str, "\"ctrlChannel\":\"102938\""));
+  /* Let the tunnel's copy arrive too: it must not reach the local program. */
+  for (gint64 end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
+    g_main_context_iteration (NULL, FALSE), g_usleep (1000);
+  g_assert_cmpint (mcr_tunnel_get_state (pair->tunnel), ==, MCR_TUNNEL_STATE_OPEN);
+  g_assert_cmpuint (pair->peer->received, ==, 0);
+  g_assert_cmpuint (mcr_tunnel_get_bytes_received (pair->tunnel), ==, 0);
+
+  test_peer_send_more (pair->peer, 4096);
+  g_assert_true (mcr_test_wait_until (echo_done, pair->peer, 30000));
+  g_assert_true (test_peer_echo_matches (pair->peer));
+  mcr_websocket_close (ws, MCR_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_string_free (log.control, TRUE);
+}
+
+typedef struct
+{
   GSocket   *map_socket;
   McrTunnel *tunnel;
 } UdpMap;
@@ -363,5 +433,6 @@ main (int    argc,
   g_test_add_func ("/tunnel/local-dies", test_local_dies);
   g_test_add_func ("/tunnel/unresolvable-host", test_unresolvable_host);
   g_test_add_func ("/tunnel/udp", test_udp);
+  g_test_add_func ("/tunnel/control-messages", test_control_messages);
   return g_test_run ();
 }
