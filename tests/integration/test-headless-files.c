@@ -211,7 +211,9 @@ assert_echoes (guint16 port,
 {
   g_autoptr(TestPeer) peer = test_peer_connect (port, bytes, seed);
 
-  g_assert_true (mcr_test_wait_until (echoed, peer, 60000));
+  if (!mcr_test_wait_until (echoed, peer, 60000))
+    g_error ("%" G_GUINT64_FORMAT " bytes sent, %" G_GUINT64_FORMAT " came back", peer->sent,
+             peer->received);
   g_assert_no_error (peer->error);
   g_assert_true (test_peer_echo_matches (peer));
 }
