@@ -1208,6 +1208,8 @@ fill_input (McrWebSocket *self,
   return got > 0;
 }
 
+static void schedule_process (McrWebSocket *self);
+
 static void
 read_and_process (McrWebSocket *self)
 {
@@ -1236,7 +1238,15 @@ read_and_process (McrWebSocket *self)
     }
 
   release_input (self, FALSE);
-  if (!self->paused && can_read (self))
+  /* Stopped by the budget, not by the socket: TLS may hold what is left of
+   * the stream already (decrypted, or read ahead), and then the socket
+   * never turns readable again for it. Come back from the main loop. */
+  if (!self->paused && can_read (self) && more && budget == 0)
+    {
+      clear_source (&self->input_source);
+      schedule_process (self);
+    }
+  else if (!self->paused && can_read (self))
     {
       if (self->input_source == NULL)
         self->input_source = attach_source (self,

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "login-helpers.h"
 #include "relay-test-util.h"
@@ -79,6 +80,13 @@ on_exited (GObject      *source,
   r->exited = TRUE;
 }
 
+/* A failed assertion aborts this program: the router must not outlive it. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* meshcentral-router --headless ARGS…; @password_env sets
  * MCROUTER_PASSWORD (else it is unset). */
 static Router *
@@ -102,6 +110,7 @@ router_start (const char  *password_env,
     g_subprocess_launcher_setenv (launcher, "MCROUTER_PASSWORD", password_env, TRUE);
   g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
   g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   r->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   r->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (r->process));
@@ -211,7 +220,9 @@ assert_echoes (guint16 port,
 {
   g_autoptr(TestPeer) peer = test_peer_connect (port, bytes, seed);
 
-  g_assert_true (mcr_test_wait_until (echoed, peer, 60000));
+  if (!mcr_test_wait_until (echoed, peer, 60000))
+    g_error ("%" G_GUINT64_FORMAT " bytes sent, %" G_GUINT64_FORMAT " came back", peer->sent,
+             peer->received);
   g_assert_no_error (peer->error);
   g_assert_true (test_peer_echo_matches (peer));
 }

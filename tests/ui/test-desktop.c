@@ -11,6 +11,7 @@
  * The tests run in order and share one application. */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "mcr-application.h"
@@ -602,6 +603,13 @@ echo_link (const char *cookie,
                           extra);
 }
 
+/* A failed assertion aborts this program: the router must not outlive it. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* Two launches of the built program, as a browser starts it for two
  * links: the first logs in with its link's cookie (no password, the
  * certificate trusted by the link's hash) and maps; the second hands its
@@ -633,6 +641,7 @@ test_two_links (void)
   /* Debug messages go to standard output. */
   g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
   g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "mcr-window mcr-session", TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   router.process = g_subprocess_launcher_spawnv (launcher, first_argv, &error);
   g_assert_no_error (error);
   g_subprocess_wait_async (router.process, NULL, router_exited, &router);
