@@ -25,6 +25,8 @@ if [ ${#targets[@]} -eq 0 ]; then
   done
 fi
 
+# Every block through malloc(), where ASan and LSan see it (run-tests.sh).
+export G_SLICE=always-malloc
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}

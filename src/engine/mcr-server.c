@@ -36,7 +36,7 @@
  * tunnel) for as long as it liked. So many messages, for so long, without a
  * break is a flood: the connection is closed (libsoup stops reading at
  * once) and opened again, as after any drop. */
-#define FLOOD_MESSAGES          1000
+#define FLOOD_MESSAGES          50
 #define FLOOD_MS                500
 /* MeshCentral pings every 30 s or so; more answers than one a second would
  * only fill the send queue of a server that never reads them. */

@@ -183,12 +183,14 @@ on_ws (SoupServer              *soup,
       {
         gsize size = 2 * 1024 * 1024;
         g_autofree char *big = g_malloc (size);
+        g_autoptr(GBytes) bytes = NULL;
 
         memset (big, ' ', size);
         big[0] = '{';
         big[size - 1] = '}';
-        soup_websocket_connection_send_message (ws, SOUP_WEBSOCKET_DATA_TEXT,
-                                                g_bytes_new_take (g_steal_pointer (&big), size));
+        bytes = g_bytes_new_take (g_steal_pointer (&big), size);
+        /* (transfer none) */
+        soup_websocket_connection_send_message (ws, SOUP_WEBSOCKET_DATA_TEXT, bytes);
       }
       break;
     }
