@@ -144,6 +144,8 @@ main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  /* Debug messages go to stdout by default, where TAP expects only TAP. */
+  g_log_writer_default_set_use_stderr (TRUE);
   mcr_log_init ();
 
   g_test_add_func ("/log/redact", test_redact);
