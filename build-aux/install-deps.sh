@@ -12,7 +12,7 @@ packages=(
   desktop-file-utils appstream gtk-4-examples libgtk-4-bin shared-mime-info xdg-utils
   libfile-mimeinfo-perl libxml2-utils flatpak-builder
   xvfb xauth xdotool imagemagick dbus dbus-x11 gnome-keyring
-  valgrind libclang-rt-14-dev ca-certificates
+  valgrind libclang-rt-14-dev ca-certificates python3
 )
 # Node.js runs the MeshCentral testbed; any install that provides node and npm
 # will do (Debian's, or a vendor build that bundles npm and conflicts with ours).
