@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "mcr-port-map.h"
 #include "relay-test-util.h"
 
 /* Byte @offset of pattern @seed: every 8-byte word differs, so lost,
@@ -184,13 +185,51 @@ test_peer_send_more (TestPeer *peer,
 }
 
 gboolean
-test_peer_done (TestPeer *peer)
+test_peer_done (gpointer data)
 {
+  TestPeer *peer = data;
+
   if (peer->error != NULL)
     return TRUE;
   if (peer->sent < peer->to_send)
     return FALSE;
   return peer->expect > 0 ? peer->received >= peer->expect : peer->eof;
+}
+
+gboolean
+test_peer_echoed (gpointer data)
+{
+  TestPeer *peer = data;
+
+  return peer->error != NULL || (peer->sent == peer->to_send && peer->received >= peer->to_send);
+}
+
+gboolean
+test_peer_echoed_or_closed (gpointer data)
+{
+  TestPeer *peer = data;
+
+  return peer->eof || test_peer_echoed (peer);
+}
+
+void
+test_peer_assert_echo (guint16 port,
+                       guint64 bytes,
+                       guint32 seed)
+{
+  g_autoptr(TestPeer) peer = test_peer_connect (port, bytes, seed);
+
+  if (!mcr_test_wait_until (test_peer_echoed_or_closed, peer, 60000))
+    g_error ("%" G_GUINT64_FORMAT " bytes sent, %" G_GUINT64_FORMAT " came back", peer->sent,
+             peer->received);
+  g_assert_no_error (peer->error);
+  g_assert_true (test_peer_echo_matches (peer));
+}
+
+gboolean
+test_map_no_connections (gpointer map)
+{
+  return mcr_port_map_get_n_connections (map) == 0;
 }
 
 gboolean

@@ -46,7 +46,18 @@ void      test_peer_set_reading   (TestPeer          *peer,
 /* Sends @more bytes of the pattern after what was sent already. */
 void      test_peer_send_more     (TestPeer          *peer,
                                    guint64            more);
-gboolean  test_peer_done          (TestPeer          *peer);
+/* Wait predicates for mcr_test_wait_until() on a TestPeer. _done: all
+ * sent, and @expect bytes read (else EOF read), or an error; _echoed: all
+ * sent and as much came back, or an error; _echoed_or_closed: the same, or
+ * the other side closed. */
+gboolean  test_peer_done          (gpointer           peer);
+gboolean  test_peer_echoed        (gpointer           peer);
+gboolean  test_peer_echoed_or_closed (gpointer        peer);
+/* @bytes of pattern @seed through 127.0.0.1:@port come back exactly (60 s
+ * at most). */
+void      test_peer_assert_echo   (guint16            port,
+                                   guint64            bytes,
+                                   guint32            seed);
 /* The hashes of what went out and what came back are equal. */
 gboolean  test_peer_echo_matches  (TestPeer          *peer);
 /* What came back equals the pattern @seed for @len bytes. */
@@ -56,6 +67,9 @@ gboolean  test_peer_received_is   (TestPeer          *peer,
 void      test_peer_free          (TestPeer          *peer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestPeer, test_peer_free)
+
+/* A wait predicate: the McrPortMap @map has no connection open. */
+gboolean  test_map_no_connections (gpointer           map);
 
 /* A service on @address that sends @bytes of pattern @seed to every
  * connection and then closes it. Returns the port. */

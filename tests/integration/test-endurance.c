@@ -60,21 +60,6 @@ mib (gsize bytes)
   return (double) bytes / (1024 * 1024);
 }
 
-static gboolean
-no_connections (gpointer data)
-{
-  return mcr_port_map_get_n_connections (data) == 0;
-}
-
-static gboolean
-echoed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || peer->eof ||
-         (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
 /* ---- a session outlives its connect timeout ---- */
 
 static void
@@ -169,7 +154,7 @@ cycles_step (gpointer data)
 
   for (guint i = 0; i < PARALLEL; i++)
     {
-      if (c->peers[i] != NULL && echoed (c->peers[i]))
+      if (c->peers[i] != NULL && test_peer_echoed_or_closed (c->peers[i]))
         {
           if (c->peers[i]->error != NULL || !test_peer_echo_matches (c->peers[i]))
             c->failed++;
@@ -216,10 +201,10 @@ test_cycles (void)
     {
       g_autoptr(TestPeer) peer = test_peer_connect (c.port, 1000, i);
 
-      g_assert_true (mcr_test_wait_until (echoed, peer, 30000));
+      g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, peer, 30000));
       g_assert_true (test_peer_echo_matches (peer));
     }
-  g_assert_true (mcr_test_wait_until (no_connections, map, 20000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 20000));
   iterate_ms (500);
   fds.limit = mcr_test_count_fds ();
   heap0 = mcr_test_heap_bytes ();
@@ -239,7 +224,7 @@ test_cycles (void)
 
   /* Every tunnel ends (1 s after its program closed), and takes with it
    * what it held. */
-  g_assert_true (mcr_test_wait_until (no_connections, map, 20000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 20000));
   g_assert_true (mcr_test_wait_until (fds_back, &fds, 20000));
   iterate_ms (500);
   heap1 = mcr_test_heap_bytes ();
@@ -289,10 +274,10 @@ test_gib_non_reader (void)
 
   /* A first echo makes what is made once. */
   probe = test_peer_connect (port, PROBE, probe_seed++);
-  g_assert_true (mcr_test_wait_until (echoed, probe, 60000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, probe, 60000));
   g_assert_true (test_peer_echo_matches (probe));
   g_clear_pointer (&probe, test_peer_free);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 20000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 20000));
   iterate_ms (200);
   heap0 = mcr_test_heap_bytes ();
   rss0 = mcr_test_rss_kib ();
@@ -310,7 +295,7 @@ test_gib_non_reader (void)
       g_main_context_iteration (NULL, FALSE);
       heap_max = MAX (heap_max, mcr_test_heap_bytes ());
       rss_max = MAX (rss_max, mcr_test_rss_kib ());
-      if (probe != NULL && echoed (probe))
+      if (probe != NULL && test_peer_echoed_or_closed (probe))
         {
           double took = (double) (g_get_monotonic_time () - probe_t0) / G_USEC_PER_SEC;
 
@@ -350,7 +335,7 @@ test_gib_non_reader (void)
 
   g_clear_pointer (&hog, test_peer_free);
   g_clear_pointer (&probe, test_peer_free);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 20000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 20000));
 }
 
 int

@@ -98,15 +98,6 @@ teardown (Setup *s)
   g_assert_finalize_object (s->server);
 }
 
-static gboolean
-echoed_or_closed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || peer->eof ||
-         (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
 /* Echo through the map, as a user would: a program that connects while the
  * map is still catching up may be turned away; it tries again. Returns the
  * number of attempts. */
@@ -118,7 +109,7 @@ check_echo (Setup  *s,
     {
       g_autoptr(TestPeer) peer = test_peer_connect (s->port, 256 * 1024, seed);
 
-      g_assert_true (mcr_test_wait_until (echoed_or_closed, peer, 60000));
+      g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, peer, 60000));
       if (peer->error == NULL && test_peer_echo_matches (peer))
         return attempt;
       g_test_message ("attempt %u: %s", attempt, mcr_port_map_get_last_failure (s->map));
@@ -128,23 +119,11 @@ check_echo (Setup  *s,
 }
 
 static gboolean
-peer_done (gpointer data)
-{
-  return test_peer_done (data);
-}
-
-static gboolean
 received_some (gpointer data)
 {
   TestPeer *peer = data;
 
   return peer->error != NULL || peer->received >= 8 * 1024 * 1024;
-}
-
-static gboolean
-no_connections (gpointer data)
-{
-  return mcr_port_map_get_n_connections (data) == 0;
 }
 
 typedef struct
@@ -202,7 +181,7 @@ start_traffic (Setup     *s,
                TestPeer **idle)
 {
   *idle = test_peer_connect (s->port, 1000, 7);
-  g_assert_true (mcr_test_wait_until (echoed_or_closed, *idle, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, *idle, 30000));
   g_assert_true (test_peer_echo_matches (*idle));
   *busy = test_peer_connect (s->port, BIG, 8);
   g_assert_true (mcr_test_wait_until (received_some, *busy, 60000));
@@ -221,20 +200,20 @@ test_agent_killed (void)
 
   setup (&s, FALSE);
   g_assert_cmpuint (check_echo (&s, 1), ==, 1);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 10000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 10000));
   fds.limit = mcr_test_count_fds ();
   start_traffic (&s, &busy, &idle);
 
   t0 = g_get_monotonic_time ();
   agent_down = TRUE;
   g_assert_true (mcr_testbed_run_iterating ("agent-kill"));
-  g_assert_true (mcr_test_wait_until (peer_done, busy, 30000));
-  g_assert_true (mcr_test_wait_until (peer_done, idle, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, busy, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, idle, 30000));
   describe_end ("busy connection", busy);
   describe_end ("idle connection", idle);
   g_test_message ("both local connections ended %.1f s after the kill began", seconds_since (t0));
   g_assert_cmpuint (busy->received, <, BIG);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 30000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 30000));
 
   /* The map stays, on its port, waiting for the device. */
   g_assert_true (wait_map_state (s.map, MCR_PORT_MAP_STATE_WAITING, 30000));
@@ -248,7 +227,7 @@ test_agent_killed (void)
   g_assert_true (wait_map_state (s.map, MCR_PORT_MAP_STATE_LISTENING, 60000));
   g_assert_cmpuint (mcr_port_map_get_local_port (s.map), ==, s.port);
   check_echo (&s, 2);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 10000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 10000));
   g_assert_true (mcr_test_wait_until (fds_back, &fds, 15000));
   g_test_message ("file descriptors: %u before, %u after", fds.limit, mcr_test_count_fds ());
   teardown (&s);
@@ -283,7 +262,7 @@ test_server_restart (void)
   setup (&s, FALSE);
   cw.server = s.server;
   g_assert_cmpuint (check_echo (&s, 3), ==, 1);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 10000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 10000));
   fds.limit = mcr_test_count_fds ();
   cw.old = g_strdup (mcr_server_get_auth_cookie (s.server));
   g_assert_nonnull (cw.old);
@@ -291,11 +270,11 @@ test_server_restart (void)
 
   t0 = g_get_monotonic_time ();
   g_assert_true (mcr_testbed_run_iterating ("server-restart"));
-  g_assert_true (mcr_test_wait_until (peer_done, busy, 30000));
-  g_assert_true (mcr_test_wait_until (peer_done, idle, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, busy, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, idle, 30000));
   describe_end ("busy connection", busy);
   describe_end ("idle connection", idle);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 30000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 30000));
 
   /* The control channel comes back by itself, with a fresh relay cookie. */
   g_assert_true (test_wait_state (s.server, MCR_SERVER_STATE_CONNECTED, 120000));
@@ -310,7 +289,7 @@ test_server_restart (void)
 
   g_clear_pointer (&busy, test_peer_free);
   g_clear_pointer (&idle, test_peer_free);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 10000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 10000));
   g_assert_true (mcr_test_wait_until (fds_back, &fds, 15000));
   teardown (&s);
 }
@@ -335,7 +314,7 @@ test_server_frozen (void)
 
   setup (&s, TRUE);
   g_assert_cmpuint (check_echo (&s, 5), ==, 1);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 10000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 10000));
   fds.limit = mcr_test_count_fds ();
   start_traffic (&s, &busy, &idle);
 
@@ -354,14 +333,14 @@ test_server_frozen (void)
   g_assert_cmpfloat (detected, <, 3.0 + 0.5 + 1.5);
 
   /* No local connection hangs on the dead server: those open end... */
-  g_assert_true (mcr_test_wait_until (peer_done, busy, 10000));
-  g_assert_true (mcr_test_wait_until (peer_done, idle, 10000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, busy, 10000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, idle, 10000));
   describe_end ("busy connection", busy);
   describe_end ("idle connection", idle);
   g_test_message ("local connections ended %.1f s after the freeze", seconds_since (t0));
   /* ...and a new one is turned away at once. */
   during = test_peer_connect (s.port, 1000, 9);
-  g_assert_true (mcr_test_wait_until (peer_done, during, 5000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, during, 5000));
   g_assert_cmpuint (during->received, ==, 0);
   g_test_message ("during the freeze: %s", mcr_port_map_get_last_failure (s.map));
   g_assert_cmpuint (mcr_port_map_get_local_port (s.map), ==, s.port);
@@ -381,7 +360,7 @@ test_server_frozen (void)
   g_clear_pointer (&busy, test_peer_free);
   g_clear_pointer (&idle, test_peer_free);
   g_clear_pointer (&during, test_peer_free);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 20000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 20000));
   g_assert_true (mcr_test_wait_until (fds_back, &fds, 20000));
   teardown (&s);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "login-helpers.h"
+#include "mcr-test-router.h"
 
 typedef struct
 {
@@ -32,24 +33,11 @@ run_router (Run         *r,
             const char **args)
 {
   g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GSubprocess) process = NULL;
+    mcr_test_router_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                  G_SUBPROCESS_FLAGS_STDERR_PIPE, password_env);
+  g_autoptr(GSubprocess) process = mcr_test_router_spawn (launcher, args);
   g_autoptr(GError) error = NULL;
 
-  g_ptr_array_add (argv, g_build_filename (MCR_BUILD_ROOT, "src", "meshcentral-router", NULL));
-  for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, g_strdup (args[i]));
-  g_ptr_array_add (argv, NULL);
-
-  g_subprocess_launcher_unsetenv (launcher, "MCROUTER_PASSWORD");
-  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
-  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
-  if (password_env != NULL)
-    g_subprocess_launcher_setenv (launcher, "MCROUTER_PASSWORD", password_env, TRUE);
-  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, input ? input : "", NULL, &r->out, &r->err, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (process));

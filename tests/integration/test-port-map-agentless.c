@@ -102,14 +102,6 @@ delete_group (const char *mesh_id)
   mcr_server_send_command (server, del);
 }
 
-static gboolean
-echoed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
 static void
 check_map_echo (const char *device,
                 guint16     port,
@@ -126,7 +118,7 @@ check_map_echo (const char *device,
   g_assert_true (mcr_port_map_start (map, FALSE, &error));
   g_assert_no_error (error);
   peer = test_peer_connect (mcr_port_map_get_local_port (map), 1024 * 1024, seed);
-  g_assert_true (mcr_test_wait_until (echoed, peer, 60000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed, peer, 60000));
   g_assert_no_error (peer->error);
   g_assert_true (test_peer_echo_matches (peer));
 }

@@ -9,15 +9,6 @@
 #include "mcr-port-map.h"
 #include "relay-test-util.h"
 
-static gboolean
-echoed_or_closed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || peer->eof ||
-         (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
 static void
 pause_ms (guint ms)
 {
@@ -37,7 +28,7 @@ check_echo (McrPortMap *map,
       g_autoptr(TestPeer) peer = test_peer_connect (mcr_port_map_get_local_port (map),
                                                     256 * 1024, seed);
 
-      g_assert_true (mcr_test_wait_until (echoed_or_closed, peer, 60000));
+      g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, peer, 60000));
       if (peer->error == NULL && test_peer_echo_matches (peer))
         return attempt;
       g_test_message ("attempt %u: %s", attempt, mcr_port_map_get_last_failure (map));
@@ -70,12 +61,6 @@ wait_state (McrPortMap      *map,
   return mcr_test_wait_until (state_is, &w, timeout_ms);
 }
 
-static gboolean
-peer_done (gpointer data)
-{
-  return test_peer_done (data);
-}
-
 static void
 test_offline_online (void)
 {
@@ -104,7 +89,7 @@ test_offline_online (void)
   g_assert_true (wait_state (map, MCR_PORT_MAP_STATE_WAITING, 60000));
   g_assert_cmpuint (mcr_port_map_get_local_port (map), ==, port);
   turned_away = test_peer_connect (port, 10, 2);
-  g_assert_true (mcr_test_wait_until (peer_done, turned_away, 10000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, turned_away, 10000));
   g_assert_cmpuint (turned_away->received, ==, 0);
   g_assert_nonnull (strstr (mcr_port_map_get_last_failure (map), "offline"));
 

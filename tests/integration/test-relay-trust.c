@@ -13,21 +13,6 @@
 #include "mcr-tls-policy.h"
 #include "relay-test-util.h"
 
-static gboolean
-echoed_or_closed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || peer->eof ||
-         (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
-static gboolean
-no_connections (gpointer data)
-{
-  return mcr_port_map_get_n_connections (data) == 0;
-}
-
 /* Echo through @map; TRUE if it came back whole. */
 static gboolean
 echo_works (McrPortMap *map,
@@ -36,10 +21,10 @@ echo_works (McrPortMap *map,
   g_autoptr(TestPeer) peer = test_peer_connect (mcr_port_map_get_local_port (map), 4096, seed);
   gboolean ok;
 
-  g_assert_true (mcr_test_wait_until (echoed_or_closed, peer, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, peer, 30000));
   ok = peer->error == NULL && !peer->eof && test_peer_echo_matches (peer);
   g_clear_pointer (&peer, test_peer_free);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 30000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 30000));
   return ok;
 }
 
@@ -134,9 +119,9 @@ test_refused (void)
 
   /* ...is the relay's. */
   peer = test_peer_connect (mcr_port_map_get_local_port (map), 4096, 3);
-  g_assert_true (mcr_test_wait_until (echoed_or_closed, peer, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, peer, 30000));
   g_assert_cmpuint (peer->received, ==, 0);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 30000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 30000));
   failure = mcr_port_map_get_last_failure (map);
   g_test_message ("refused tunnel: %s", failure);
   g_assert_nonnull (failure);

@@ -69,12 +69,6 @@ pair_free (Pair *pair)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pair, pair_free)
 
 static gboolean
-peer_done (gpointer data)
-{
-  return test_peer_done (data);
-}
-
-static gboolean
 echo_done (gpointer data)
 {
   TestPeer *peer = data;
@@ -134,7 +128,7 @@ test_refused_port (void)
   g_assert_cmpuint (mcr_tunnel_get_bytes_received (pair->tunnel), ==, 0);
   /* The local program sees its connection end. */
   pair->peer->expect = 0;
-  g_assert_true (mcr_test_wait_until (peer_done, pair->peer, 5000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, pair->peer, 5000));
   g_assert_cmpuint (pair->peer->received, ==, 0);
 }
 
@@ -162,7 +156,7 @@ test_half_close (void)
   pair = pair_new (echo, NULL, 5000, 4);
   pair->peer->shutdown_after = TRUE;
   mcr_tunnel_set_idle_timeout (pair->tunnel, 1);
-  g_assert_true (mcr_test_wait_until (peer_done, pair->peer, 20000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, pair->peer, 20000));
   g_assert_no_error (pair->peer->error);
   g_assert_true (pair->peer->eof);
   g_assert_true (test_peer_echo_matches (pair->peer));
@@ -202,7 +196,7 @@ test_slow_reader (void)
     g_assert_cmpuint (rss1, <, rss0 + 4 * 1024);
 
   test_peer_set_reading (pair->peer, TRUE);
-  g_assert_true (mcr_test_wait_until (peer_done, pair->peer, 60000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, pair->peer, 60000));
   g_assert_no_error (pair->peer->error);
   g_assert_true (test_peer_received_is (pair->peer, 5, total));
   g_assert_true (mcr_test_wait_flag (&pair->closed, 10000));

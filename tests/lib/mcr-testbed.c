@@ -415,6 +415,18 @@ mcr_test_sink_server_start (const char *address,
 
 /* ---- resources ---- */
 
+guint16
+mcr_test_free_port (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+  return port;
+}
+
 guint
 mcr_test_count_fds (void)
 {

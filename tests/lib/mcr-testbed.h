@@ -59,6 +59,9 @@ guint16           mcr_test_udp_echo_server_start (const char *address);
 guint16           mcr_test_sink_server_start     (const char *address,
                                                   guint64    *bytes_received);
 
+/* A TCP port that nothing listens on just now. */
+guint16           mcr_test_free_port             (void);
+
 /* Open file descriptors of this process (entries of /proc/self/fd). */
 guint             mcr_test_count_fds     (void);
 /* Bytes the heap holds for live allocations: under AddressSanitizer its own

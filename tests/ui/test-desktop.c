@@ -11,15 +11,13 @@
  * The tests run in order and share one application. */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "mcr-application.h"
 #include "mcr-notifier.h"
+#include "mcr-test-router.h"
 #include "mcr-testbed.h"
 #include "mcr-window.h"
-
-#define ROUTER MCR_BUILD_ROOT "/src/meshcentral-router"
 
 static McrApplication *app;
 static McrWindow *window;
@@ -262,19 +260,11 @@ router_start (Router      *router,
 {
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
 
-  g_ptr_array_add (argv, (gpointer) ROUTER);
-  for (guint i = 0; args != NULL && args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
   if (password != NULL)
     g_subprocess_launcher_setenv (launcher, "MCROUTER_PASSWORD", password, TRUE);
   router->exited = FALSE;
-  router->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata,
-                                                  &error);
-  g_assert_no_error (error);
+  router->process = mcr_test_router_spawn (launcher, args);
   g_subprocess_wait_async (router->process, NULL, router_exited, router);
 }
 
@@ -339,18 +329,6 @@ bus_has_router (void)
 }
 
 /* ---- maps ---------------------------------------------------------------- */
-
-static guint16
-free_port (void)
-{
-  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
-  g_autoptr(GError) error = NULL;
-  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
-
-  g_assert_no_error (error);
-  g_socket_listener_close (listener);
-  return port;
-}
 
 typedef struct
 {
@@ -464,7 +442,7 @@ static void
 test_tray (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  guint16 port = free_port ();
+  guint16 port = mcr_test_free_port ();
   g_autofree char *host = g_strdup_printf ("-host:%s", tb->address);
   g_autofree char *user = g_strdup_printf ("-user:%s", tb->user);
   g_autofree char *hash = g_strdup_printf ("-certhash:%s", tb->cert_hash);
@@ -603,13 +581,6 @@ echo_link (const char *cookie,
                           extra);
 }
 
-/* A failed assertion aborts this program: the router must not outlive it. */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
 /* Two launches of the built program, as a browser starts it for two
  * links: the first logs in with its link's cookie (no password, the
  * certificate trusted by the link's hash) and maps; the second hands its
@@ -620,15 +591,15 @@ static void
 test_two_links (void)
 {
   g_autofree char *cookie = link_cookie ();
-  guint16 first_port = free_port ();
-  guint16 second_port = free_port ();
+  guint16 first_port = mcr_test_free_port ();
+  guint16 second_port = mcr_test_free_port ();
   g_autofree char *first = echo_link (cookie, first_port, "&autoexit=1");
   g_autofree char *second = echo_link (cookie, second_port, "&remoteip=127.0.0.1");
   g_autofree char *log_path = g_build_filename (g_get_tmp_dir (), "mcr-two-links-XXXXXX", NULL);
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autoptr(GError) error = NULL;
   g_autofree char *log = NULL;
-  const char *first_argv[] = { ROUTER, first, NULL };
+  const char *first_args[] = { first, NULL };
   const char *second_args[] = { second, NULL };
   Router router = { 0 };
   gint64 closed;
@@ -641,9 +612,8 @@ test_two_links (void)
   /* Debug messages go to standard output. */
   g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
   g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "mcr-window mcr-session", TRUE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  router.process = g_subprocess_launcher_spawnv (launcher, first_argv, &error);
-  g_assert_no_error (error);
+  g_subprocess_launcher_set_child_setup (launcher, mcr_test_router_child_setup, NULL, NULL);
+  router.process = mcr_test_router_spawn (launcher, first_args);
   g_subprocess_wait_async (router.process, NULL, router_exited, &router);
 
   /* Up and logged in by its link (its map is not connected to: that would

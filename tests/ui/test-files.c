@@ -107,14 +107,6 @@ map_listening (gpointer map)
   return mcr_port_map_get_state (map) == MCR_PORT_MAP_STATE_LISTENING;
 }
 
-static gboolean
-echoed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
 /* @bytes through @map come back exactly. */
 static void
 assert_echoes (McrPortMap *map,
@@ -125,7 +117,7 @@ assert_echoes (McrPortMap *map,
 
   g_assert_true (mcr_test_wait_until (map_listening, map, 30000));
   peer = test_peer_connect (mcr_port_map_get_local_port (map), bytes, seed);
-  if (!mcr_test_wait_until (echoed, peer, 60000))
+  if (!mcr_test_wait_until (test_peer_echoed, peer, 60000))
     g_error ("%" G_GUINT64_FORMAT " bytes sent, %" G_GUINT64_FORMAT " came back; the map "
              "sent %" G_GUINT64_FORMAT ", received %" G_GUINT64_FORMAT ", %u connections",
              peer->sent, peer->received, mcr_port_map_get_bytes_sent (map),
