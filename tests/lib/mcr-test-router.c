@@ -37,7 +37,8 @@ GSubprocess *
 mcr_test_router_spawn (GSubprocessLauncher *launcher,
                        const char *const   *args)
 {
-  g_autofree char *program = g_build_filename (MCR_BUILD_ROOT, "src", "meshcentral-router", NULL);
+  g_autofree char *program = g_build_filename (MCR_BUILD_ROOT, "src", "meshcentral-router",
+                                               NULL);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
   GSubprocess *process;

@@ -18,9 +18,8 @@
 #include "mcr-test-router.h"
 #include "mcr-testbed.h"
 #include "mcr-window.h"
+#include "window-driver.h"
 
-static McrApplication *app;
-static McrWindow *window;
 static guint16 echo_port;
 
 /* ---- the notification server ---------------------------------------------- */
@@ -384,19 +383,13 @@ echoes_soon (gpointer data)
 static McrSession *
 session (void)
 {
-  return mcr_window_get_session (window);
+  return mcr_window_get_session (ui_window);
 }
 
 static guint
 n_maps (void)
 {
   return g_list_model_get_n_items (mcr_session_get_maps (session ()));
-}
-
-static gboolean
-n_maps_is (gpointer data)
-{
-  return n_maps () == GPOINTER_TO_UINT (data);
 }
 
 static McrPortMap *
@@ -425,13 +418,7 @@ map_is_listening (gpointer map)
 static gboolean
 window_visible (gpointer data)
 {
-  return gtk_widget_get_visible (GTK_WIDGET (window)) == GPOINTER_TO_INT (data);
-}
-
-static gboolean
-page_is (gpointer name)
-{
-  return g_strcmp0 (mcr_window_get_page (window), name) == 0;
+  return gtk_widget_get_visible (GTK_WIDGET (ui_window)) == GPOINTER_TO_INT (data);
 }
 
 /* ---- -tray, in a process of its own ---------------------------------------- */
@@ -658,20 +645,20 @@ test_register (void)
   g_autoptr(McrOptions) options = g_new0 (McrOptions, 1);
   char *hashes[] = { tb->cert_hash, NULL };
 
-  app = mcr_application_new (NULL);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  ui_app = mcr_application_new (NULL);
+  g_assert_true (g_application_register (G_APPLICATION (ui_app), NULL, &error));
   g_assert_no_error (error);
-  g_assert_false (g_application_get_is_remote (G_APPLICATION (app)));
+  g_assert_false (g_application_get_is_remote (G_APPLICATION (ui_app)));
 
-  g_application_activate (G_APPLICATION (app));
-  window = MCR_WINDOW (gtk_application_get_windows (GTK_APPLICATION (app))->data);
-  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_application_activate (G_APPLICATION (ui_app));
+  ui_window = MCR_WINDOW (gtk_application_get_windows (GTK_APPLICATION (ui_app))->data);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
 
   options->certhashes = hashes;
-  mcr_window_apply_options (window, options);
+  mcr_window_apply_options (ui_window, options);
   options->certhashes = NULL;
-  mcr_window_login (window, tb->address, tb->user, tb->password);
-  g_assert_true (mcr_test_wait_until (page_is, "devices", 30000));
+  mcr_window_login (ui_window, tb->address, tb->user, tb->password);
+  g_assert_true (mcr_test_wait_until (ui_page_is, "devices", 30000));
   g_assert_true (mcr_test_wait_until (device_online, tb->node_id, 30000));
 }
 
@@ -686,10 +673,10 @@ test_close_keeps_maps (void)
   g_autofree char *buttons = NULL;
 
   g_assert_true (mcr_test_wait_until (map_is_listening, map, 30000));
-  gtk_window_close (GTK_WINDOW (window));
+  gtk_window_close (GTK_WINDOW (ui_window));
 
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
-  g_assert_true (gtk_application_get_windows (GTK_APPLICATION (app))->data == window);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
+  g_assert_true (gtk_application_get_windows (GTK_APPLICATION (ui_app))->data == ui_window);
   note = wait_call ("AddNotification", MCR_NOTIFICATION_BACKGROUND, from, 10000);
   g_assert_cmpstr (note->app_id, ==, "org.meshcentral.Router");
   g_assert_cmpstr (note_string (note, "title"), ==, "MeshCentral Router is still running");
@@ -715,27 +702,18 @@ test_show_window_action (void)
   wait_call ("RemoveNotification", MCR_NOTIFICATION_BACKGROUND, from, 5000);
 }
 
-static void
-settle (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
-}
-
 static gboolean
 window_active (gpointer data)
 {
-  return gtk_window_is_active (GTK_WINDOW (window));
+  return gtk_window_is_active (GTK_WINDOW (ui_window));
 }
 
 static const char *
 banner_text (void)
 {
-  GObject *revealer = gtk_widget_get_template_child (GTK_WIDGET (window), MCR_TYPE_WINDOW,
+  GObject *revealer = gtk_widget_get_template_child (GTK_WIDGET (ui_window), MCR_TYPE_WINDOW,
                                                      "banner_revealer");
-  GObject *label = gtk_widget_get_template_child (GTK_WIDGET (window), MCR_TYPE_WINDOW,
+  GObject *label = gtk_widget_get_template_child (GTK_WIDGET (ui_window), MCR_TYPE_WINDOW,
                                                   "banner_label");
 
   if (!gtk_revealer_get_reveal_child (GTK_REVEALER (revealer)))
@@ -782,22 +760,22 @@ test_map_failure (void)
     {
       CallQuery query = { "AddNotification", "map-", TRUE, calls->len };
 
-      mcr_window_queue_maps (window, specs);
+      mcr_window_queue_maps (ui_window, specs);
       g_assert_nonnull (banner_text ());
       g_assert_nonnull (strstr (banner_text (), body));
-      settle (1000);
+      ui_settle (1000);
       g_assert_null (find_call (&query));
-      mcr_window_show_message (window, NULL, FALSE);
+      mcr_window_show_message (ui_window, NULL, FALSE);
     }
   else
     g_test_message ("the window did not get the focus: the focused case is not checked");
 
-  gtk_window_close (GTK_WINDOW (window));
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
+  gtk_window_close (GTK_WINDOW (ui_window));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
 
   from = calls->len;
   /* As a -map: option, a file or a link would: queued, then started. */
-  mcr_window_queue_maps (window, specs);
+  mcr_window_queue_maps (ui_window, specs);
   g_assert_cmpuint (n_maps (), ==, before);
   first = wait_call_prefix ("AddNotification", "map-", from, 10000);
   first_id = g_strdup (first->id);
@@ -805,7 +783,7 @@ test_map_failure (void)
   g_assert_cmpstr (note_string (first, "body"), ==, body);
 
   from = calls->len;
-  mcr_window_queue_maps (window, specs);
+  mcr_window_queue_maps (ui_window, specs);
   second = wait_call ("AddNotification", first_id, from, 10000);
   g_assert_cmpstr (note_string (second, "body"), ==, body);
   g_assert_cmpuint (n_maps (), ==, before);
@@ -839,7 +817,7 @@ test_device_offline (void)
   guint from = calls->len;
   Call *note;
 
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
   g_assert_true (mcr_testbed_run ("agent-stop", NULL, NULL));
   note = wait_call ("AddNotification", id, from, 60000);
   g_assert_cmpstr (note_string (note, "title"), ==, offline);
@@ -870,7 +848,7 @@ test_second_instance (void)
   McrServer *server = mcr_session_get_server (session ());
   guint before;
 
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
   second_instance (NULL);
   g_assert_true (mcr_test_wait_until (window_visible, GINT_TO_POINTER (TRUE), 10000));
 
@@ -881,7 +859,7 @@ test_second_instance (void)
                           tb->address, tb->user, tb->node_name, tb->node_id);
   g_assert_true (g_file_set_contents (path, json, -1, &error));
   second_instance (file_args);
-  g_assert_true (mcr_test_wait_until (n_maps_is, GUINT_TO_POINTER (before + 1), 20000));
+  g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (before + 1), 20000));
   {
     g_autoptr(McrPortMap) map = g_list_model_get_item (mcr_session_get_maps (session ()), before);
 
@@ -899,7 +877,7 @@ test_second_instance (void)
                           tb->address, cookie, tb->cert_hash, tb->node_id, echo_port);
   link_args[0] = link;
   second_instance (link_args);
-  g_assert_true (mcr_test_wait_until (n_maps_is, GUINT_TO_POINTER (before + 2), 20000));
+  g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (before + 2), 20000));
   g_assert_true (mcr_session_get_server (session ()) == server);
   g_assert_cmpint (mcr_server_get_state (server), ==, MCR_SERVER_STATE_CONNECTED);
   {
@@ -929,7 +907,7 @@ typedef struct
 static gboolean
 close_window_idle (gpointer data)
 {
-  gtk_window_close (GTK_WINDOW (window));
+  gtk_window_close (GTK_WINDOW (ui_window));
   return G_SOURCE_REMOVE;
 }
 
@@ -940,7 +918,7 @@ still_running (gpointer data)
   RunCheck *check = data;
   g_autoptr(McrPortMap) map = g_list_model_get_item (mcr_session_get_maps (session ()), 0);
 
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
   g_assert_true (echoes (mcr_port_map_get_local_port (map)));
   check->kept_running = TRUE;
 
@@ -948,10 +926,10 @@ still_running (gpointer data)
    * application ends, and g_application_run () returns. */
   second_instance (NULL);
   g_assert_true (mcr_test_wait_until (window_visible, GINT_TO_POINTER (TRUE), 10000));
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.logout", NULL);
-  g_assert_true (mcr_test_wait_until (page_is, "login", 5000));
+  gtk_widget_activate_action (GTK_WIDGET (ui_window), "win.logout", NULL);
+  g_assert_true (mcr_test_wait_until (ui_page_is, "login", 5000));
   g_assert_cmpuint (mcr_session_get_n_active_maps (session ()), ==, 0);
-  gtk_window_close (GTK_WINDOW (window));
+  gtk_window_close (GTK_WINDOW (ui_window));
   check->closed_empty = TRUE;
   return G_SOURCE_REMOVE;
 }
@@ -962,7 +940,7 @@ watchdog (gpointer data)
   RunCheck *check = data;
 
   check->timed_out = TRUE;
-  g_application_quit (G_APPLICATION (app));
+  g_application_quit (G_APPLICATION (ui_app));
   return G_SOURCE_REMOVE;
 }
 
@@ -979,14 +957,14 @@ test_run_until_closed (void)
   g_idle_add (close_window_idle, NULL);
   g_timeout_add (1500, still_running, &check);
   timer = g_timeout_add_seconds (120, watchdog, &check);
-  status = g_application_run (G_APPLICATION (app), 0, NULL);
+  status = g_application_run (G_APPLICATION (ui_app), 0, NULL);
   g_assert_false (check.timed_out);
   g_source_remove (timer);
   g_assert_cmpint (status, ==, 0);
   g_assert_true (check.kept_running);
   g_assert_true (check.closed_empty);
-  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (app)));
-  window = NULL;
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (ui_app)));
+  ui_window = NULL;
 }
 
 int
@@ -997,11 +975,7 @@ main (int argc, char **argv)
   /* The accessibility bus would be started on our bus, its daemons writing
    * to our stdout, which is TAP; the routers we start inherit this. */
   g_setenv ("GTK_A11Y", "none", TRUE);
-  gtk_test_init (&argc, &argv, NULL);
-  /* GTK 4.8 warns when a blinking cursor's entry loses focus without an
-   * event, which happens without a window manager. */
-  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
-  mcr_testbed_get ();
+  ui_init (&argc, &argv);
   notification_server_start ();
   echo_port = mcr_test_echo_server_start (NULL);
 
@@ -1017,7 +991,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/desktop/run-until-closed", test_run_until_closed);
   status = g_test_run ();
 
-  g_clear_object (&app);
+  g_clear_object (&ui_app);
   g_clear_pointer (&calls, g_ptr_array_unref);
   g_clear_object (&shell);
   return status;
