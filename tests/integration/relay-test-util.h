@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "mcr-map-spec.h"
+#include "mcr-port-map.h"
 #include "mcr-testbed.h"
 #include "mcr-websocket.h"
 
@@ -70,6 +71,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestPeer, test_peer_free)
 
 /* A wait predicate: the McrPortMap @map has no connection open. */
 gboolean  test_map_no_connections (gpointer           map);
+/* Waits until @map is in @state; FALSE after @timeout_ms. */
+gboolean  test_map_wait_state     (McrPortMap        *map,
+                                   McrPortMapState    state,
+                                   guint              timeout_ms);
+/* Echoes 256 KiB of pattern @seed through 127.0.0.1:@port (@map's), as a
+ * user would: a program that connects while the map is still catching up
+ * may be turned away, so it tries again a second later, @max_attempts
+ * times at most. Returns the number of attempts; fails when none worked. */
+guint     test_map_echo_attempts  (McrPortMap        *map,
+                                   guint16            port,
+                                   guint              max_attempts,
+                                   guint32            seed);
 
 /* A service on @address that sends @bytes of pattern @seed to every
  * connection and then closes it. Returns the port. */
@@ -91,8 +104,5 @@ McrWebSocket *test_relay_websocket (const McrTestbed *tb,
 #else
 #define TEST_RSS_MEANINGFUL 1
 #endif
-
-/* The resident set size of this process, in KiB. */
-gsize     test_rss_kib            (void);
 
 G_END_DECLS

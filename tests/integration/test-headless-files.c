@@ -41,18 +41,6 @@ port_of (McrTestRouter *r,
 
 /* ---- files and links -------------------------------------------------------- */
 
-static char *
-write_file (const char *name,
-            const char *text)
-{
-  char *path = g_build_filename (work_dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
-  g_assert_no_error (error);
-  return path;
-}
-
 /* A file as the Windows router writes it (CRLF, its key order), plus
  * @extra_top at the top level and @extra_mapping as more mappings. */
 static char *
@@ -75,31 +63,7 @@ lab_file (const char *name,
                      tb->node_name, tb->mesh_id, tb->node_id, remote_port,
                      extra_mapping ? extra_mapping : "");
 
-  return write_file (name, text);
-}
-
-static gboolean
-has_auth_cookie (gpointer data)
-{
-  return mcr_server_get_auth_cookie (MCR_SERVER (data)) != NULL;
-}
-
-/* A real cookie, as the web UI puts in its links: the server's authcookie
- * for the admin account, URL-encoded. */
-static char *
-real_cookie (void)
-{
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autoptr(McrServer) server = test_server_new (tb);
-  g_autoptr(GError) error = NULL;
-  char *cookie;
-
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_no_error (error);
-  g_assert_true (mcr_test_wait_until (has_auth_cookie, server, 20000));
-  cookie = g_uri_escape_string (mcr_server_get_auth_cookie (server), NULL, FALSE);
-  mcr_server_logout (server);
-  return cookie;
+  return mcr_test_write_file (work_dir, name, text);
 }
 
 /* ---- tests -------------------------------------------------------------------- */
@@ -166,10 +130,11 @@ static void
 test_broken_file (void)
 {
   g_autofree char *good = lab_file ("good.mcrouter", "127.0.0.1:1", "u", NULL, 22, NULL);
-  g_autofree char *bad = write_file ("bad.mcrouter",
-                                     "{\"hostname\": \"h.example.com\", \"username\": \"u\", "
-                                     "\"mappings\": [{\"nodeId\": \"node//x\", \"protocol\": 1, "
-                                     "\"localPort\": 99999, \"remotePort\": 22}]}");
+  g_autofree char *bad =
+    mcr_test_write_file (work_dir, "bad.mcrouter",
+                         "{\"hostname\": \"h.example.com\", \"username\": \"u\", "
+                         "\"mappings\": [{\"nodeId\": \"node//x\", \"protocol\": 1, "
+                         "\"localPort\": 99999, \"remotePort\": 22}]}");
   g_autofree char *missing = g_build_filename (work_dir, "missing.mcrouter", NULL);
   const char *args[] = { "--headless", good, bad, "-pass:x", NULL };
   const char *args2[] = { "--headless", missing, "-pass:x", NULL };
@@ -216,8 +181,8 @@ test_link_map (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
   guint16 echo2 = mcr_test_echo_server_start ("127.0.0.2");
-  guint16 local = mcr_test_free_port ();
-  g_autofree char *cookie = real_cookie ();
+  guint16 local = mcr_test_unused_port (NULL);
+  g_autofree char *cookie = test_link_cookie (tb);
   g_autofree char *node = g_uri_escape_string (tb->node_id, NULL, FALSE);
   g_autofree char *link =
     g_strdup_printf ("mcrouter://%s/control.ashx?c=%s&t=%s&l=en&nodeid=%s&protocol=1"
@@ -257,7 +222,7 @@ test_link_autoexit (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
   guint16 echo = mcr_test_echo_server_start (NULL);
-  g_autofree char *cookie = real_cookie ();
+  g_autofree char *cookie = test_link_cookie (tb);
   g_autofree char *link =
     g_strdup_printf ("mcrouter://%s/control.ashx?c=%s&t=%s&nodeid=%s&protocol=1"
                      "&remoteport=%u&appid=0&autoexit=1",

@@ -153,16 +153,10 @@ int
 main (int    argc,
       char **argv)
 {
-  const McrTestbed *tb;
-  g_autoptr(GError) error = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  tb = mcr_testbed_get ();
-  server = test_server_new (tb);
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_true (test_wait_devices_loaded (server, 30000));
-  g_assert_true (test_wait_online (server, tb->node_id, TRUE, 60000));
+  server = test_server_logged_in (mcr_testbed_get (), 60000);
 
   g_test_add_func ("/port-map/agentless/local-relay", test_local_relay);
   g_test_add_func ("/port-map/agentless/relay-device", test_relay_device);

@@ -14,16 +14,8 @@ static McrServer *server;
 static McrServer *
 logged_in_server (void)
 {
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autoptr(GError) error = NULL;
-
-  if (server != NULL)
-    return server;
-  server = test_server_new (tb);
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_no_error (error);
-  g_assert_true (test_wait_devices_loaded (server, 30000));
-  g_assert_true (test_wait_online (server, tb->node_id, TRUE, 30000));
+  if (server == NULL)
+    server = test_server_logged_in (mcr_testbed_get (), 30000);
   return server;
 }
 
@@ -253,20 +245,6 @@ test_relay_map (void)
   g_assert_true (test_peer_echo_matches (peer));
 }
 
-static guint16
-refused_port (void)
-{
-  g_autoptr(GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                       G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) want = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) got = NULL;
-
-  g_assert_true (g_socket_bind (s, want, FALSE, NULL));
-  got = g_socket_get_local_address (s, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
-}
-
 static gboolean
 has_failure (gpointer data)
 {
@@ -277,7 +255,7 @@ has_failure (gpointer data)
 static void
 test_far_port_refused (void)
 {
-  guint16 port = refused_port ();
+  guint16 port = mcr_test_unused_port (NULL);
   g_autoptr(McrPortMap) map = started_map (MCR_PROTOCOL_TCP, NULL, port);
   g_autoptr(TestPeer) peer = test_peer_connect (mcr_port_map_get_local_port (map), 10, 14);
   g_autofree char *want = g_strdup_printf ("is anything listening on port %u?", port);
@@ -470,12 +448,12 @@ test_slow_reader (void)
   test_peer_set_reading (peer, FALSE);
   while (mcr_port_map_get_n_connections (map) == 0)
     g_main_context_iteration (NULL, TRUE);
-  rss0 = test_rss_kib ();
+  rss0 = mcr_test_rss_kib ();
   for (gint64 end = g_get_monotonic_time () + 4 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
     {
       g_main_context_iteration (NULL, FALSE);
       g_usleep (1000);
-      rss_max = MAX (rss_max, test_rss_kib ());
+      rss_max = MAX (rss_max, mcr_test_rss_kib ());
     }
   tunnel = g_list_model_get_item (mcr_port_map_get_connections (map), 0);
   g_test_message ("stalled local reader: %" G_GUINT64_FORMAT " KiB handed on, RSS %" G_GSIZE_FORMAT

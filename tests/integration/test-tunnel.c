@@ -103,25 +103,10 @@ test_tcp_echo (void)
   g_assert_cmpint (mcr_tunnel_get_failure (pair->tunnel), ==, MCR_TUNNEL_FAILURE_NONE);
 }
 
-static guint16
-unused_port (const char *address)
-{
-  g_autoptr(GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                       G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) a = g_inet_address_new_from_string (address);
-  g_autoptr(GSocketAddress) want = g_inet_socket_address_new (a, 0);
-  g_autoptr(GSocketAddress) got = NULL;
-
-  /* Bound, never listening: connections to it are refused. */
-  g_assert_true (g_socket_bind (s, want, FALSE, NULL));
-  got = g_socket_get_local_address (s, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
-}
-
 static void
 test_refused_port (void)
 {
-  g_autoptr(Pair) pair = pair_new (unused_port ("127.0.0.1"), NULL, 100, 2);
+  g_autoptr(Pair) pair = pair_new (mcr_test_unused_port ("127.0.0.1"), NULL, 100, 2);
 
   g_assert_true (mcr_test_wait_flag (&pair->closed, 20000));
   g_assert_cmpint (mcr_tunnel_get_failure (pair->tunnel), ==, MCR_TUNNEL_FAILURE_DEVICE_CLOSED);
@@ -183,11 +168,11 @@ test_slow_reader (void)
 
   test_peer_set_reading (pair->peer, FALSE);
   g_assert_true (mcr_test_wait_until (tunnel_received_some, pair->tunnel, 20000));
-  rss0 = test_rss_kib ();
+  rss0 = mcr_test_rss_kib ();
   /* Let the relay push as much as it can. */
   for (gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
     g_main_context_iteration (NULL, FALSE), g_usleep (1000);
-  rss1 = test_rss_kib ();
+  rss1 = mcr_test_rss_kib ();
   held_at = mcr_tunnel_get_bytes_received (pair->tunnel);
   g_test_message ("local reader stalled: %" G_GUINT64_FORMAT " KiB handed to the local socket, "
                   "RSS %" G_GSIZE_FORMAT " -> %" G_GSIZE_FORMAT " KiB", held_at / 1024, rss0, rss1);

@@ -13,6 +13,7 @@
 #include <gtk/gtk.h>
 #include <unistd.h>
 
+#include "login-helpers.h"
 #include "mcr-application.h"
 #include "mcr-notifier.h"
 #include "mcr-test-router.h"
@@ -429,7 +430,7 @@ static void
 test_tray (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  guint16 port = mcr_test_free_port ();
+  guint16 port = mcr_test_unused_port (NULL);
   g_autofree char *host = g_strdup_printf ("-host:%s", tb->address);
   g_autofree char *user = g_strdup_printf ("-user:%s", tb->user);
   g_autofree char *hash = g_strdup_printf ("-certhash:%s", tb->cert_hash);
@@ -488,45 +489,6 @@ test_tray_login_fails (void)
 
 /* ---- links between two processes ------------------------------------------ */
 
-static void
-login_done (GObject      *source,
-            GAsyncResult *result,
-            gpointer      data)
-{
-  *(GAsyncResult **) data = g_object_ref (result);
-}
-
-static gboolean
-has_cookie (gpointer server)
-{
-  return mcr_server_get_auth_cookie (server) != NULL;
-}
-
-/* A real cookie for links, as the web UI puts it in: the server's
- * authcookie for the admin account, URL-encoded. */
-static char *
-link_cookie (void)
-{
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(McrServer) server = mcr_server_new (tb->address, &error);
-  g_autoptr(GAsyncResult) result = NULL;
-  McrCredentials credentials = { .user = tb->user, .password = tb->password };
-  char *cookie;
-
-  g_assert_no_error (error);
-  mcr_tls_policy_add_pinned_hash (mcr_server_get_tls_policy (server), tb->cert_hash);
-  mcr_server_login_async (server, &credentials, NULL, login_done, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_true (mcr_server_login_finish (server, result, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (mcr_test_wait_until (has_cookie, server, 20000));
-  cookie = g_uri_escape_string (mcr_server_get_auth_cookie (server), NULL, FALSE);
-  mcr_server_logout (server);
-  return cookie;
-}
-
 /* The router logging into @path has logged in. */
 static gboolean
 file_has (gpointer path)
@@ -577,9 +539,9 @@ echo_link (const char *cookie,
 static void
 test_two_links (void)
 {
-  g_autofree char *cookie = link_cookie ();
-  guint16 first_port = mcr_test_free_port ();
-  guint16 second_port = mcr_test_free_port ();
+  g_autofree char *cookie = test_link_cookie (mcr_testbed_get ());
+  guint16 first_port = mcr_test_unused_port (NULL);
+  guint16 second_port = mcr_test_unused_port (NULL);
   g_autofree char *first = echo_link (cookie, first_port, "&autoexit=1");
   g_autofree char *second = echo_link (cookie, second_port, "&remoteip=127.0.0.1");
   g_autofree char *log_path = g_build_filename (g_get_tmp_dir (), "mcr-two-links-XXXXXX", NULL);

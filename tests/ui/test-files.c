@@ -100,18 +100,6 @@ assert_echoes (McrPortMap *map,
   g_assert_true (test_peer_echo_matches (peer));
 }
 
-static char *
-write_file (const char *name,
-            const char *text)
-{
-  char *path = g_build_filename (work_dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
-  g_assert_no_error (error);
-  return path;
-}
-
 /* A file for @hostname (with @password, if not NULL) with one map by node
  * id to the echo service. */
 static char *
@@ -129,7 +117,7 @@ echo_file (const char *name,
                      hostname, tb->user, pass, tb->cert_hash, tb->node_name, tb->node_id,
                      echo_port);
 
-  return write_file (name, text);
+  return mcr_test_write_file (work_dir, name, text);
 }
 
 static McrOptions *
@@ -299,7 +287,8 @@ static void
 test_broken_file (void)
 {
   McrServer *before = server ();
-  g_autofree char *path = write_file ("broken.mcrouter", "{\"hostname\": \"x\", \"mappings\": 3");
+  g_autofree char *path = mcr_test_write_file (work_dir, "broken.mcrouter",
+                                               "{\"hostname\": \"x\", \"mappings\": 3");
   g_autoptr(GFile) file = g_file_new_for_path (path);
   guint n = n_maps ();
 

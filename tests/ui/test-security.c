@@ -134,19 +134,11 @@ test_file (void)
   g_unlink (path);
 }
 
-static gboolean
-has_auth_cookie (gpointer data)
-{
-  return mcr_server_get_auth_cookie (data) != NULL;
-}
-
 static void
 test_link (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
   McrSession *session = mcr_window_get_session (ui_window);
-  g_autoptr(McrServer) server = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(McrPortMap) map = NULL;
   g_autofree char *cookie = NULL;
@@ -156,12 +148,7 @@ test_link (void)
   gulong id;
 
   /* A fresh login cookie, as the web UI puts in its links. */
-  server = test_server_new (tb);
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_no_error (error);
-  g_assert_true (mcr_test_wait_until (has_auth_cookie, server, 30000));
-  cookie = g_uri_escape_string (mcr_server_get_auth_cookie (server), NULL, FALSE);
-  mcr_server_logout (server);
+  cookie = test_link_cookie (tb);
 
   link = g_strdup_printf ("mcrouter://%s/control.ashx?c=%s&t=%s&l=en&nodeid=%s&remoteport=7"
                           "&protocol=1&appid=0&localport=0&name=%s&launch=%s",
