@@ -224,11 +224,20 @@ test_login_and_devices (void)
   click_login ();
   ui_wait_page ("certificate", 30000);
   gtk_check_button_set_active (GTK_CHECK_BUTTON (ui_template_child (ui_page ("certificate"),
-                                                                 MCR_TYPE_CERT_PAGE,
-                                                                 "remember_check")),
+                                                                    MCR_TYPE_CERT_PAGE,
+                                                                    "remember_check")),
                                TRUE);
   gtk_widget_activate_action (ui_page ("certificate"), "cert.accept", NULL);
   ui_wait_page ("devices", 30000);
+  /* Remembered: the server's certificate is trusted from now on. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new ("org.meshcentral.Router");
+    g_autoptr(GVariant) trusted = g_settings_get_value (settings, "trusted-certificates");
+    const char *remembered = NULL;
+
+    g_assert_true (g_variant_lookup (trusted, tb->address, "&s", &remembered));
+    g_assert_cmpstr (remembered, ==, tb->cert_hash);
+  }
 
   title = g_strdup_printf ("MeshCentral Router – %s", tb->user);
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (ui_window)), ==, title);
@@ -603,6 +612,16 @@ test_custom_apps (void)
                          TRUE);
   g_assert_true (g_settings_get_boolean (settings, "bind-all-interfaces"));
   g_settings_reset (settings, "bind-all-interfaces");
+  /* The certificate remembered at login can be forgotten here. */
+  {
+    const McrTestbed *tb = mcr_testbed_get ();
+    g_autoptr(GVariant) trusted = NULL;
+
+    gtk_widget_activate_action (GTK_WIDGET (dialog), "settings.forget-certificate", "s",
+                                tb->address);
+    trusted = g_settings_get_value (settings, "trusted-certificates");
+    g_assert_false (g_variant_lookup (trusted, tb->address, "&s", NULL));
+  }
   gtk_window_destroy (dialog);
 
   /* The debug log shows what was logged. */
