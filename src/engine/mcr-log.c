@@ -117,21 +117,37 @@ level_name (GLogLevelFlags level)
   return "DEBUG";
 }
 
+char *
+mcr_log_format_line (GLogLevelFlags  level,
+                     const char     *domain,
+                     const char     *message,
+                     gboolean        with_date)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *time = g_date_time_format (now, with_date ? "%Y-%m-%d %H:%M:%S.%f"
+                                                             : "%H:%M:%S.%f");
+  gsize time_len = with_date ? strlen ("YYYY-MM-DD hh:mm:ss.mmm") : strlen ("hh:mm:ss.mmm");
+  gsize len;
+
+  g_return_val_if_fail (message != NULL, NULL);
+
+  len = strlen (message);
+  while (len > 0 && message[len - 1] == '\n')
+    len--;
+  if (time != NULL && strlen (time) > time_len)
+    time[time_len] = '\0';  /* milliseconds are enough */
+  return g_strdup_printf ("%s %s %s: %.*s\n", time != NULL ? time : "", level_name (level),
+                          domain != NULL ? domain : "-", (int) len, message);
+}
+
 static void
 write_file_line (GLogLevelFlags level,
                  const char    *domain,
                  const char    *message)
 {
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *time = g_date_time_format (now, "%Y-%m-%d %H:%M:%S.%f");
-  gsize len = strlen (message);
+  g_autofree char *line = mcr_log_format_line (level, domain, message, TRUE);
 
-  while (len > 0 && message[len - 1] == '\n')
-    len--;
-  if (time != NULL && strlen (time) > 23)
-    time[23] = '\0';  /* milliseconds are enough */
-  fprintf (debug_file, "%s %s %s: %.*s\n", time ? time : "", level_name (level),
-           domain ? domain : "-", (int) len, message);
+  fputs (line, debug_file);
   fflush (debug_file);
 }
 

@@ -24,6 +24,14 @@ typedef void (*McrLogSinkFunc) (GLogLevelFlags  level,
  * query of mcrouter:// links. */
 char       *mcr_log_redact                (const char     *message);
 
+/* One line as the debug file and the Debug Log window show it: "TIME
+ * LEVEL domain: message\n", the time now (local, to the millisecond, with
+ * the date if @with_date), the message without its trailing newlines. */
+char       *mcr_log_format_line           (GLogLevelFlags  level,
+                                           const char     *domain,
+                                           const char     *message,
+                                           gboolean        with_date);
+
 /* Installs the writer: every message is redacted, then printed as GLib
  * would (stderr, the journal), written to the debug file if it is open, and
  * handed to the sink. Only programs call this (main(), the UI tests); once

@@ -79,22 +79,6 @@ flush_pending (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static const char *
-level_name (GLogLevelFlags level)
-{
-  if (level & G_LOG_LEVEL_ERROR)
-    return "ERROR";
-  if (level & G_LOG_LEVEL_CRITICAL)
-    return "CRITICAL";
-  if (level & G_LOG_LEVEL_WARNING)
-    return "WARNING";
-  if (level & G_LOG_LEVEL_MESSAGE)
-    return "MESSAGE";
-  if (level & G_LOG_LEVEL_INFO)
-    return "INFO";
-  return "DEBUG";
-}
-
 static void
 log_sink (GLogLevelFlags  level,
           const char     *domain,
@@ -102,26 +86,16 @@ log_sink (GLogLevelFlags  level,
           gpointer        user_data)
 {
   gboolean debug = (level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO)) != 0;
-  g_autoptr(GDateTime) now = NULL;
-  g_autofree char *time = NULL;
-  gsize len = strlen (message);
+  g_autofree char *line = NULL;
 
   if (debug && !g_atomic_int_get (&record_debug))
     return;
-  now = g_date_time_new_now_local ();
-  time = g_date_time_format (now, "%H:%M:%S.%f");
-  if (time != NULL && strlen (time) > 12)
-    time[12] = '\0'; /* milliseconds are enough */
-  while (len > 0 && message[len - 1] == '\n')
-    len--;
+  line = mcr_log_format_line (level, domain, message, FALSE);
 
   g_mutex_lock (&pending_lock);
   if (pending == NULL)
     pending = g_string_new (NULL);
-  g_string_append_printf (pending, "%s %s %s: ", time != NULL ? time : "",
-                          level_name (level), domain != NULL ? domain : "-");
-  g_string_append_len (pending, message, len);
-  g_string_append_c (pending, '\n');
+  g_string_append (pending, line);
   if (flush_id == 0)
     flush_id = g_idle_add (flush_pending, NULL);
   g_mutex_unlock (&pending_lock);

@@ -130,6 +130,15 @@ new_task (McrSecretStore      *self,
   return task;
 }
 
+/* Whether @result is @self's task, started by @source_tag. */
+static gboolean
+is_task_of (McrSecretStore *self,
+            GAsyncResult   *result,
+            gpointer        source_tag)
+{
+  return g_task_is_valid (result, self) && g_task_get_source_tag (G_TASK (result)) == source_tag;
+}
+
 static void
 mcr_secret_store_class_init (McrSecretStoreClass *klass)
 {
@@ -197,9 +206,7 @@ mcr_secret_store_save_finish (McrSecretStore  *self,
                               GAsyncResult    *result,
                               GError         **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mcr_secret_store_save_async,
-                        FALSE);
+  g_return_val_if_fail (is_task_of (self, result, mcr_secret_store_save_async), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -249,9 +256,7 @@ mcr_secret_store_lookup_finish (McrSecretStore  *self,
                                 GAsyncResult    *result,
                                 GError         **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mcr_secret_store_lookup_async,
-                        NULL);
+  g_return_val_if_fail (is_task_of (self, result, mcr_secret_store_lookup_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -297,9 +302,7 @@ mcr_secret_store_clear_finish (McrSecretStore  *self,
                                GAsyncResult    *result,
                                GError         **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mcr_secret_store_clear_async,
-                        FALSE);
+  g_return_val_if_fail (is_task_of (self, result, mcr_secret_store_clear_async), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -201,24 +201,39 @@ forget_servers_action (GtkWidget  *widget,
   g_settings_reset (self->settings, "last-user");
 }
 
+void
+mcr_settings_dialog_set_trusted_certificate (GSettings  *settings,
+                                             const char *server,
+                                             const char *sha384)
+{
+  g_autoptr(GVariant) trusted = NULL;
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *key, *value;
+
+  g_return_if_fail (G_IS_SETTINGS (settings));
+  g_return_if_fail (server != NULL);
+
+  trusted = g_settings_get_value (settings, "trusted-certificates");
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
+  g_variant_iter_init (&iter, trusted);
+  while (g_variant_iter_next (&iter, "{&s&s}", &key, &value))
+    if (!g_str_equal (key, server))
+      g_variant_builder_add (&builder, "{ss}", key, value);
+  if (sha384 != NULL)
+    g_variant_builder_add (&builder, "{ss}", server, sha384);
+  g_settings_set_value (settings, "trusted-certificates", g_variant_builder_end (&builder));
+}
+
 static void
 forget_certificate_action (GtkWidget  *widget,
                            const char *action_name,
                            GVariant   *parameter)
 {
   McrSettingsDialog *self = MCR_SETTINGS_DIALOG (widget);
-  const char *server = g_variant_get_string (parameter, NULL);
-  g_autoptr(GVariant) trusted = g_settings_get_value (self->settings, "trusted-certificates");
-  GVariantBuilder builder;
-  GVariantIter iter;
-  const char *key, *value;
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
-  g_variant_iter_init (&iter, trusted);
-  while (g_variant_iter_next (&iter, "{&s&s}", &key, &value))
-    if (!g_str_equal (key, server))
-      g_variant_builder_add (&builder, "{ss}", key, value);
-  g_settings_set_value (self->settings, "trusted-certificates", g_variant_builder_end (&builder));
+  mcr_settings_dialog_set_trusted_certificate (self->settings,
+                                               g_variant_get_string (parameter, NULL), NULL);
 }
 
 static void

@@ -21,6 +21,7 @@
 #include "mcr-maps-page.h"
 #include "mcr-router-url.h"
 #include "mcr-secret-store.h"
+#include "mcr-settings-dialog.h"
 #include "mcr-token-page.h"
 #include "mcr-window.h"
 
@@ -229,25 +230,6 @@ trusted_hash_for (McrWindow  *self,
   if (g_variant_lookup (trusted, server, "&s", &hash))
     return g_strdup (hash);
   return NULL;
-}
-
-static void
-trust_certificate (McrWindow  *self,
-                   const char *server,
-                   const char *hash)
-{
-  g_autoptr(GVariant) trusted = g_settings_get_value (self->settings, "trusted-certificates");
-  GVariantBuilder builder;
-  GVariantIter iter;
-  const char *key, *value;
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
-  g_variant_iter_init (&iter, trusted);
-  while (g_variant_iter_next (&iter, "{&s&s}", &key, &value))
-    if (g_strcmp0 (key, server) != 0)
-      g_variant_builder_add (&builder, "{ss}", key, value);
-  g_variant_builder_add (&builder, "{ss}", server, hash);
-  g_settings_set_value (self->settings, "trusted-certificates", g_variant_builder_end (&builder));
 }
 
 /* The login form's address as the secret store and the settings key it:
@@ -749,7 +731,7 @@ on_cert_accept (McrCertPage *page,
   g_free (self->accepted_hash);
   self->accepted_hash = g_strdup (hash);
   if (mcr_cert_page_get_remember (page))
-    trust_certificate (self, address, hash);
+    mcr_settings_dialog_set_trusted_certificate (self->settings, address, hash);
   show_page (self, "login");
   mcr_window_start_login (self);
 }

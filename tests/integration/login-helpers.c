@@ -18,6 +18,21 @@ test_server_new (const McrTestbed *tb)
   return server;
 }
 
+char *
+test_other_cert_hash (void)
+{
+  g_autofree char *path = g_build_filename (MCR_SOURCE_ROOT, "tests", "data",
+                                            "test-server-cert.pem", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_file (path, &error);
+  g_autoptr(McrCertInfo) info = NULL;
+
+  g_assert_no_error (error);
+  info = mcr_cert_info_new (cert, &error);
+  g_assert_no_error (error);
+  return g_strdup (info->sha384);
+}
+
 typedef struct
 {
   gboolean         done;
@@ -68,6 +83,41 @@ test_login_password (McrServer  *server,
   McrCredentials c = { .user = user, .password = password };
 
   return test_login (server, &c, NULL, error);
+}
+
+McrServer *
+test_server_logged_in (const McrTestbed *tb,
+                       guint             online_timeout_ms)
+{
+  McrServer *server = test_server_new (tb);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
+  g_assert_no_error (error);
+  g_assert_true (test_wait_devices_loaded (server, 30000));
+  g_assert_true (test_wait_online (server, tb->node_id, TRUE, online_timeout_ms));
+  return server;
+}
+
+static gboolean
+has_auth_cookie (gpointer server)
+{
+  return mcr_server_get_auth_cookie (server) != NULL;
+}
+
+char *
+test_link_cookie (const McrTestbed *tb)
+{
+  g_autoptr(McrServer) server = test_server_new (tb);
+  g_autoptr(GError) error = NULL;
+  char *cookie;
+
+  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
+  g_assert_no_error (error);
+  g_assert_true (mcr_test_wait_until (has_auth_cookie, server, 30000));
+  cookie = g_uri_escape_string (mcr_server_get_auth_cookie (server), NULL, FALSE);
+  mcr_server_logout (server);
+  return cookie;
 }
 
 static gboolean

@@ -11,6 +11,17 @@ G_BEGIN_DECLS
 
 /* A server object for the testbed, its certificate pinned by SHA-384. */
 McrServer *test_server_new          (const McrTestbed      *tb);
+/* A server object logged into the testbed as its admin (password login),
+ * its devices loaded and the agent's device online (@online_timeout_ms at
+ * most). */
+McrServer *test_server_logged_in    (const McrTestbed      *tb,
+                                     guint                  online_timeout_ms);
+/* The SHA-384 (uppercase hex) of tests/data/test-server-cert.pem, a
+ * certificate that is not the testbed's. */
+char      *test_other_cert_hash     (void);
+/* A fresh authcookie of the testbed's admin, URL-escaped, as the web UI
+ * puts it in mcrouter:// links (the login it came from is logged out). */
+char      *test_link_cookie         (const McrTestbed      *tb);
 /* Logs in and iterates the main loop until done (60 s at most). */
 gboolean   test_login               (McrServer             *server,
                                      const McrCredentials  *credentials,

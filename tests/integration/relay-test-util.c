@@ -184,13 +184,94 @@ test_peer_send_more (TestPeer *peer,
 }
 
 gboolean
-test_peer_done (TestPeer *peer)
+test_peer_done (gpointer data)
 {
+  TestPeer *peer = data;
+
   if (peer->error != NULL)
     return TRUE;
   if (peer->sent < peer->to_send)
     return FALSE;
   return peer->expect > 0 ? peer->received >= peer->expect : peer->eof;
+}
+
+gboolean
+test_peer_echoed (gpointer data)
+{
+  TestPeer *peer = data;
+
+  return peer->error != NULL || (peer->sent == peer->to_send && peer->received >= peer->to_send);
+}
+
+gboolean
+test_peer_echoed_or_closed (gpointer data)
+{
+  TestPeer *peer = data;
+
+  return peer->eof || test_peer_echoed (peer);
+}
+
+void
+test_peer_assert_echo (guint16 port,
+                       guint64 bytes,
+                       guint32 seed)
+{
+  g_autoptr(TestPeer) peer = test_peer_connect (port, bytes, seed);
+
+  if (!mcr_test_wait_until (test_peer_echoed_or_closed, peer, 60000))
+    g_error ("%" G_GUINT64_FORMAT " bytes sent, %" G_GUINT64_FORMAT " came back", peer->sent,
+             peer->received);
+  g_assert_no_error (peer->error);
+  g_assert_true (test_peer_echo_matches (peer));
+}
+
+gboolean
+test_map_no_connections (gpointer map)
+{
+  return mcr_port_map_get_n_connections (map) == 0;
+}
+
+typedef struct
+{
+  McrPortMap      *map;
+  McrPortMapState  state;
+} StateWait;
+
+static gboolean
+map_state_is (gpointer data)
+{
+  StateWait *w = data;
+
+  return mcr_port_map_get_state (w->map) == w->state;
+}
+
+gboolean
+test_map_wait_state (McrPortMap      *map,
+                     McrPortMapState  state,
+                     guint            timeout_ms)
+{
+  StateWait w = { map, state };
+
+  return mcr_test_wait_until (map_state_is, &w, timeout_ms);
+}
+
+guint
+test_map_echo_attempts (McrPortMap *map,
+                        guint16     port,
+                        guint       max_attempts,
+                        guint32     seed)
+{
+  for (guint attempt = 1; attempt <= max_attempts; attempt++)
+    {
+      g_autoptr(TestPeer) peer = test_peer_connect (port, 256 * 1024, seed);
+
+      g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, peer, 60000));
+      if (peer->error == NULL && test_peer_echo_matches (peer))
+        return attempt;
+      g_test_message ("attempt %u: %s", attempt, mcr_port_map_get_last_failure (map));
+      mcr_test_iterate_for (1000);
+    }
+  g_assert_not_reached ();
 }
 
 gboolean
@@ -272,23 +353,11 @@ test_source_server_start (const char *address,
                           guint64     bytes,
                           guint32     seed)
 {
-  GSocketService *service = g_socket_service_new ();
-  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address ? address : "127.0.0.1");
-  g_autoptr(GSocketAddress) want = g_inet_socket_address_new (inet, 0);
-  g_autoptr(GSocketAddress) got = NULL;
-  g_autoptr(GError) error = NULL;
   SourceServer *s = g_new0 (SourceServer, 1);
 
   s->bytes = bytes;
   s->seed = seed;
-  g_socket_listener_add_address (G_SOCKET_LISTENER (service), want, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, NULL, &got, &error);
-  g_assert_no_error (error);
-  g_signal_connect_data (service, "incoming", G_CALLBACK (on_source_incoming), s,
-                         (GClosureNotify) (void (*) (void)) g_free, 0);
-  g_socket_service_start (service);
-  /* Lives as long as the test program. */
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
+  return mcr_test_service_start (address, G_CALLBACK (on_source_incoming), s);
 }
 
 /* ---- relay WebSockets without a McrServer ---- */
@@ -332,16 +401,4 @@ test_relay_websocket (const McrTestbed *tb,
   mcr_websocket_add_header (ws, "x-meshauth", auth);
   mcr_websocket_set_certificate_func (ws, accept_testbed_cert, (gpointer) tb, NULL);
   return ws;
-}
-
-gsize
-test_rss_kib (void)
-{
-  g_autofree char *status = NULL;
-  const char *p;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return 0;
-  p = strstr (status, "VmRSS:");
-  return p ? (gsize) g_ascii_strtoull (p + 6, NULL, 10) : 0;
 }

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "mcr-map-spec.h"
+#include "mcr-port-map.h"
 #include "mcr-testbed.h"
 #include "mcr-websocket.h"
 
@@ -46,7 +47,18 @@ void      test_peer_set_reading   (TestPeer          *peer,
 /* Sends @more bytes of the pattern after what was sent already. */
 void      test_peer_send_more     (TestPeer          *peer,
                                    guint64            more);
-gboolean  test_peer_done          (TestPeer          *peer);
+/* Wait predicates for mcr_test_wait_until() on a TestPeer. _done: all
+ * sent, and @expect bytes read (else EOF read), or an error; _echoed: all
+ * sent and as much came back, or an error; _echoed_or_closed: the same, or
+ * the other side closed. */
+gboolean  test_peer_done          (gpointer           peer);
+gboolean  test_peer_echoed        (gpointer           peer);
+gboolean  test_peer_echoed_or_closed (gpointer        peer);
+/* @bytes of pattern @seed through 127.0.0.1:@port come back exactly (60 s
+ * at most). */
+void      test_peer_assert_echo   (guint16            port,
+                                   guint64            bytes,
+                                   guint32            seed);
 /* The hashes of what went out and what came back are equal. */
 gboolean  test_peer_echo_matches  (TestPeer          *peer);
 /* What came back equals the pattern @seed for @len bytes. */
@@ -56,6 +68,21 @@ gboolean  test_peer_received_is   (TestPeer          *peer,
 void      test_peer_free          (TestPeer          *peer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestPeer, test_peer_free)
+
+/* A wait predicate: the McrPortMap @map has no connection open. */
+gboolean  test_map_no_connections (gpointer           map);
+/* Waits until @map is in @state; FALSE after @timeout_ms. */
+gboolean  test_map_wait_state     (McrPortMap        *map,
+                                   McrPortMapState    state,
+                                   guint              timeout_ms);
+/* Echoes 256 KiB of pattern @seed through 127.0.0.1:@port (@map's), as a
+ * user would: a program that connects while the map is still catching up
+ * may be turned away, so it tries again a second later, @max_attempts
+ * times at most. Returns the number of attempts; fails when none worked. */
+guint     test_map_echo_attempts  (McrPortMap        *map,
+                                   guint16            port,
+                                   guint              max_attempts,
+                                   guint32            seed);
 
 /* A service on @address that sends @bytes of pattern @seed to every
  * connection and then closes it. Returns the port. */
@@ -77,8 +104,5 @@ McrWebSocket *test_relay_websocket (const McrTestbed *tb,
 #else
 #define TEST_RSS_MEANINGFUL 1
 #endif
-
-/* The resident set size of this process, in KiB. */
-gsize     test_rss_kib            (void);
 
 G_END_DECLS

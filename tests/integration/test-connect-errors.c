@@ -45,24 +45,10 @@ expect_failure (McrServer  *server,
   g_assert_error ((GError *) mcr_server_get_error (server), MCR_SERVER_ERROR, code);
 }
 
-static guint16
-closed_port (void)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) want = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) got = NULL;
-
-  g_assert_true (g_socket_bind (socket, want, FALSE, NULL));
-  got = g_socket_get_local_address (socket, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
-}
-
 static void
 test_refused (void)
 {
-  g_autoptr(McrServer) server = server_for_port (closed_port (), TRUE);
+  g_autoptr(McrServer) server = server_for_port (mcr_test_unused_port (NULL), TRUE);
 
   expect_failure (server, MCR_SERVER_ERROR_UNREACHABLE, "refused");
 }

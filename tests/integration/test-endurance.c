@@ -17,16 +17,8 @@ static McrServer *server;
 static McrServer *
 logged_in_server (void)
 {
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autoptr(GError) error = NULL;
-
-  if (server != NULL)
-    return server;
-  server = test_server_new (tb);
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_no_error (error);
-  g_assert_true (test_wait_devices_loaded (server, 30000));
-  g_assert_true (test_wait_online (server, tb->node_id, TRUE, 60000));
+  if (server == NULL)
+    server = test_server_logged_in (mcr_testbed_get (), 60000);
   return server;
 }
 
@@ -47,32 +39,10 @@ started_map (guint16 remote_port)
   return map;
 }
 
-static void
-iterate_ms (guint ms)
-{
-  for (gint64 end = g_get_monotonic_time () + ms * 1000; g_get_monotonic_time () < end;)
-    g_main_context_iteration (NULL, FALSE), g_usleep (500);
-}
-
 static double
 mib (gsize bytes)
 {
   return (double) bytes / (1024 * 1024);
-}
-
-static gboolean
-no_connections (gpointer data)
-{
-  return mcr_port_map_get_n_connections (data) == 0;
-}
-
-static gboolean
-echoed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || peer->eof ||
-         (peer->sent == peer->to_send && peer->received >= peer->to_send);
 }
 
 /* ---- a session outlives its connect timeout ---- */
@@ -100,7 +70,7 @@ test_session_outlives_timeout (void)
   g_assert_true (test_login_password (s, tb->user, tb->password, &error));
   g_assert_no_error (error);
   g_signal_connect (s, "notify::state", G_CALLBACK (on_state), &changes);
-  iterate_ms (2500);
+  mcr_test_iterate_for (2500);
   g_assert_cmpint (mcr_server_get_state (s), ==, MCR_SERVER_STATE_CONNECTED);
   g_assert_cmpuint (changes, ==, 0);
   g_signal_handlers_disconnect_by_data (s, &changes);
@@ -144,7 +114,7 @@ test_websocket_freed_on_close (void)
   g_assert_true (mcr_test_wait_flag (&connected, 30000));
   mcr_websocket_close (ws, MCR_WEBSOCKET_CLOSE_NORMAL, NULL);
   g_assert_true (mcr_test_wait_flag (&closed, 30000));
-  iterate_ms (200);
+  mcr_test_iterate_for (200);
 }
 
 /* ---- 1,000 connect/close cycles ---- */
@@ -169,7 +139,7 @@ cycles_step (gpointer data)
 
   for (guint i = 0; i < PARALLEL; i++)
     {
-      if (c->peers[i] != NULL && echoed (c->peers[i]))
+      if (c->peers[i] != NULL && test_peer_echoed_or_closed (c->peers[i]))
         {
           if (c->peers[i]->error != NULL || !test_peer_echo_matches (c->peers[i]))
             c->failed++;
@@ -186,17 +156,6 @@ cycles_step (gpointer data)
   return c->finished == c->cycles;
 }
 
-typedef struct
-{
-  guint limit;
-} FdWait;
-
-static gboolean
-fds_back (gpointer data)
-{
-  return mcr_test_count_fds () <= ((FdWait *) data)->limit;
-}
-
 static void
 test_cycles (void)
 {
@@ -204,7 +163,7 @@ test_cycles (void)
   g_autoptr(McrPortMap) map = started_map (echo);
   const char *n = g_getenv ("MCR_TEST_CYCLES");
   Cycles c = { .port = mcr_port_map_get_local_port (map), .cycles = n ? atoi (n) : CYCLES };
-  FdWait fds;
+  guint fd_limit;
   gsize heap0, heap1, heap_max = 0, rss0, rss1;
   gint64 t0;
   double secs;
@@ -216,12 +175,12 @@ test_cycles (void)
     {
       g_autoptr(TestPeer) peer = test_peer_connect (c.port, 1000, i);
 
-      g_assert_true (mcr_test_wait_until (echoed, peer, 30000));
+      g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, peer, 30000));
       g_assert_true (test_peer_echo_matches (peer));
     }
-  g_assert_true (mcr_test_wait_until (no_connections, map, 20000));
-  iterate_ms (500);
-  fds.limit = mcr_test_count_fds ();
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 20000));
+  mcr_test_iterate_for (500);
+  fd_limit = mcr_test_count_fds ();
   heap0 = mcr_test_heap_bytes ();
   rss0 = mcr_test_rss_kib ();
 
@@ -239,16 +198,16 @@ test_cycles (void)
 
   /* Every tunnel ends (1 s after its program closed), and takes with it
    * what it held. */
-  g_assert_true (mcr_test_wait_until (no_connections, map, 20000));
-  g_assert_true (mcr_test_wait_until (fds_back, &fds, 20000));
-  iterate_ms (500);
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 20000));
+  g_assert_true (mcr_test_wait_fds_at_most (fd_limit, 20000));
+  mcr_test_iterate_for (500);
   heap1 = mcr_test_heap_bytes ();
   rss1 = mcr_test_rss_kib ();
   g_test_message ("%u connections, %u at a time, in %.1f s; file descriptors %u before, %u after; "
                   "heap %.2f MiB before, %.2f MiB at most, %.2f MiB after; RSS %zu -> %zu KiB",
-                  c.cycles, PARALLEL, secs, fds.limit, mcr_test_count_fds (), mib (heap0),
+                  c.cycles, PARALLEL, secs, fd_limit, mcr_test_count_fds (), mib (heap0),
                   mib (heap_max), mib (heap1), rss0, rss1);
-  g_assert_cmpuint (mcr_test_count_fds (), <=, fds.limit);
+  g_assert_cmpuint (mcr_test_count_fds (), <=, fd_limit);
   /* What is left over is a few caches (a resolver's, GLib's type data),
    * not a tunnel's worth per connection. */
   g_assert_cmpuint (heap1, <, heap0 + 1024 * 1024);
@@ -289,11 +248,11 @@ test_gib_non_reader (void)
 
   /* A first echo makes what is made once. */
   probe = test_peer_connect (port, PROBE, probe_seed++);
-  g_assert_true (mcr_test_wait_until (echoed, probe, 60000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, probe, 60000));
   g_assert_true (test_peer_echo_matches (probe));
   g_clear_pointer (&probe, test_peer_free);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 20000));
-  iterate_ms (200);
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 20000));
+  mcr_test_iterate_for (200);
   heap0 = mcr_test_heap_bytes ();
   rss0 = mcr_test_rss_kib ();
 
@@ -310,7 +269,7 @@ test_gib_non_reader (void)
       g_main_context_iteration (NULL, FALSE);
       heap_max = MAX (heap_max, mcr_test_heap_bytes ());
       rss_max = MAX (rss_max, mcr_test_rss_kib ());
-      if (probe != NULL && echoed (probe))
+      if (probe != NULL && test_peer_echoed_or_closed (probe))
         {
           double took = (double) (g_get_monotonic_time () - probe_t0) / G_USEC_PER_SEC;
 
@@ -350,7 +309,7 @@ test_gib_non_reader (void)
 
   g_clear_pointer (&hog, test_peer_free);
   g_clear_pointer (&probe, test_peer_free);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 20000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 20000));
 }
 
 int

@@ -47,13 +47,6 @@ typedef struct
   guint16     echo;
 } Setup;
 
-static void
-pause_ms (guint ms)
-{
-  for (gint64 end = g_get_monotonic_time () + ms * 1000; g_get_monotonic_time () < end;)
-    g_main_context_iteration (NULL, FALSE), g_usleep (1000);
-}
-
 static double
 seconds_since (gint64 t0)
 {
@@ -98,39 +91,13 @@ teardown (Setup *s)
   g_assert_finalize_object (s->server);
 }
 
-static gboolean
-echoed_or_closed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || peer->eof ||
-         (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
-/* Echo through the map, as a user would: a program that connects while the
- * map is still catching up may be turned away; it tries again. Returns the
- * number of attempts. */
+/* Echo through the map, as a user would (see test_map_echo_attempts()).
+ * Returns the number of attempts. */
 static guint
 check_echo (Setup  *s,
             guint32 seed)
 {
-  for (guint attempt = 1; attempt <= 15; attempt++)
-    {
-      g_autoptr(TestPeer) peer = test_peer_connect (s->port, 256 * 1024, seed);
-
-      g_assert_true (mcr_test_wait_until (echoed_or_closed, peer, 60000));
-      if (peer->error == NULL && test_peer_echo_matches (peer))
-        return attempt;
-      g_test_message ("attempt %u: %s", attempt, mcr_port_map_get_last_failure (s->map));
-      pause_ms (1000);
-    }
-  g_assert_not_reached ();
-}
-
-static gboolean
-peer_done (gpointer data)
-{
-  return test_peer_done (data);
+  return test_map_echo_attempts (s->map, s->port, 15, seed);
 }
 
 static gboolean
@@ -139,47 +106,6 @@ received_some (gpointer data)
   TestPeer *peer = data;
 
   return peer->error != NULL || peer->received >= 8 * 1024 * 1024;
-}
-
-static gboolean
-no_connections (gpointer data)
-{
-  return mcr_port_map_get_n_connections (data) == 0;
-}
-
-typedef struct
-{
-  McrPortMap      *map;
-  McrPortMapState  state;
-} StateWait;
-
-static gboolean
-map_state_is (gpointer data)
-{
-  StateWait *w = data;
-
-  return mcr_port_map_get_state (w->map) == w->state;
-}
-
-static gboolean
-wait_map_state (McrPortMap      *map,
-                McrPortMapState  state,
-                guint            timeout_ms)
-{
-  StateWait w = { map, state };
-
-  return mcr_test_wait_until (map_state_is, &w, timeout_ms);
-}
-
-typedef struct
-{
-  guint limit;
-} FdWait;
-
-static gboolean
-fds_back (gpointer data)
-{
-  return mcr_test_count_fds () <= ((FdWait *) data)->limit;
 }
 
 /* The local program sees its connection end: EOF, or a reset when it still
@@ -202,7 +128,7 @@ start_traffic (Setup     *s,
                TestPeer **idle)
 {
   *idle = test_peer_connect (s->port, 1000, 7);
-  g_assert_true (mcr_test_wait_until (echoed_or_closed, *idle, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, *idle, 30000));
   g_assert_true (test_peer_echo_matches (*idle));
   *busy = test_peer_connect (s->port, BIG, 8);
   g_assert_true (mcr_test_wait_until (received_some, *busy, 60000));
@@ -216,41 +142,41 @@ test_agent_killed (void)
   Setup s = { 0 };
   g_autoptr(TestPeer) busy = NULL;
   g_autoptr(TestPeer) idle = NULL;
-  FdWait fds;
+  guint fd_limit;
   gint64 t0;
 
   setup (&s, FALSE);
   g_assert_cmpuint (check_echo (&s, 1), ==, 1);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 10000));
-  fds.limit = mcr_test_count_fds ();
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 10000));
+  fd_limit = mcr_test_count_fds ();
   start_traffic (&s, &busy, &idle);
 
   t0 = g_get_monotonic_time ();
   agent_down = TRUE;
   g_assert_true (mcr_testbed_run_iterating ("agent-kill"));
-  g_assert_true (mcr_test_wait_until (peer_done, busy, 30000));
-  g_assert_true (mcr_test_wait_until (peer_done, idle, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, busy, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, idle, 30000));
   describe_end ("busy connection", busy);
   describe_end ("idle connection", idle);
   g_test_message ("both local connections ended %.1f s after the kill began", seconds_since (t0));
   g_assert_cmpuint (busy->received, <, BIG);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 30000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 30000));
 
   /* The map stays, on its port, waiting for the device. */
-  g_assert_true (wait_map_state (s.map, MCR_PORT_MAP_STATE_WAITING, 30000));
+  g_assert_true (test_map_wait_state (s.map, MCR_PORT_MAP_STATE_WAITING, 30000));
   g_assert_cmpuint (mcr_port_map_get_local_port (s.map), ==, s.port);
   g_clear_pointer (&busy, test_peer_free);
   g_clear_pointer (&idle, test_peer_free);
-  g_assert_true (mcr_test_wait_until (fds_back, &fds, 15000));
+  g_assert_true (mcr_test_wait_fds_at_most (fd_limit, 15000));
 
   g_assert_true (mcr_testbed_run_iterating ("agent-start"));
   agent_down = FALSE;
-  g_assert_true (wait_map_state (s.map, MCR_PORT_MAP_STATE_LISTENING, 60000));
+  g_assert_true (test_map_wait_state (s.map, MCR_PORT_MAP_STATE_LISTENING, 60000));
   g_assert_cmpuint (mcr_port_map_get_local_port (s.map), ==, s.port);
   check_echo (&s, 2);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 10000));
-  g_assert_true (mcr_test_wait_until (fds_back, &fds, 15000));
-  g_test_message ("file descriptors: %u before, %u after", fds.limit, mcr_test_count_fds ());
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 10000));
+  g_assert_true (mcr_test_wait_fds_at_most (fd_limit, 15000));
+  g_test_message ("file descriptors: %u before, %u after", fd_limit, mcr_test_count_fds ());
   teardown (&s);
 }
 
@@ -277,25 +203,25 @@ test_server_restart (void)
   g_autoptr(TestPeer) busy = NULL;
   g_autoptr(TestPeer) idle = NULL;
   CookieWait cw = { 0 };
-  FdWait fds;
+  guint fd_limit;
   gint64 t0;
 
   setup (&s, FALSE);
   cw.server = s.server;
   g_assert_cmpuint (check_echo (&s, 3), ==, 1);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 10000));
-  fds.limit = mcr_test_count_fds ();
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 10000));
+  fd_limit = mcr_test_count_fds ();
   cw.old = g_strdup (mcr_server_get_auth_cookie (s.server));
   g_assert_nonnull (cw.old);
   start_traffic (&s, &busy, &idle);
 
   t0 = g_get_monotonic_time ();
   g_assert_true (mcr_testbed_run_iterating ("server-restart"));
-  g_assert_true (mcr_test_wait_until (peer_done, busy, 30000));
-  g_assert_true (mcr_test_wait_until (peer_done, idle, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, busy, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, idle, 30000));
   describe_end ("busy connection", busy);
   describe_end ("idle connection", idle);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 30000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 30000));
 
   /* The control channel comes back by itself, with a fresh relay cookie. */
   g_assert_true (test_wait_state (s.server, MCR_SERVER_STATE_CONNECTED, 120000));
@@ -303,15 +229,15 @@ test_server_restart (void)
   g_assert_true (test_wait_online (s.server, tb->node_id, TRUE, 120000));
   /* (Compared, never printed: it is a credential.) */
   g_assert_true (mcr_test_wait_until (cookie_changed, &cw, 15000));
-  g_assert_true (wait_map_state (s.map, MCR_PORT_MAP_STATE_LISTENING, 60000));
+  g_assert_true (test_map_wait_state (s.map, MCR_PORT_MAP_STATE_LISTENING, 60000));
   g_assert_cmpuint (mcr_port_map_get_local_port (s.map), ==, s.port);
   check_echo (&s, 4);
   g_free (cw.old);
 
   g_clear_pointer (&busy, test_peer_free);
   g_clear_pointer (&idle, test_peer_free);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 10000));
-  g_assert_true (mcr_test_wait_until (fds_back, &fds, 15000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 10000));
+  g_assert_true (mcr_test_wait_fds_at_most (fd_limit, 15000));
   teardown (&s);
 }
 
@@ -329,14 +255,14 @@ test_server_frozen (void)
   g_autoptr(TestPeer) idle = NULL;
   g_autoptr(TestPeer) during = NULL;
   const GError *error;
-  FdWait fds;
+  guint fd_limit;
   gint64 t0;
   double detected;
 
   setup (&s, TRUE);
   g_assert_cmpuint (check_echo (&s, 5), ==, 1);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 10000));
-  fds.limit = mcr_test_count_fds ();
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 10000));
+  fd_limit = mcr_test_count_fds ();
   start_traffic (&s, &busy, &idle);
 
   server_frozen = TRUE;
@@ -354,20 +280,20 @@ test_server_frozen (void)
   g_assert_cmpfloat (detected, <, 3.0 + 0.5 + 1.5);
 
   /* No local connection hangs on the dead server: those open end... */
-  g_assert_true (mcr_test_wait_until (peer_done, busy, 10000));
-  g_assert_true (mcr_test_wait_until (peer_done, idle, 10000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, busy, 10000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, idle, 10000));
   describe_end ("busy connection", busy);
   describe_end ("idle connection", idle);
   g_test_message ("local connections ended %.1f s after the freeze", seconds_since (t0));
   /* ...and a new one is turned away at once. */
   during = test_peer_connect (s.port, 1000, 9);
-  g_assert_true (mcr_test_wait_until (peer_done, during, 5000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, during, 5000));
   g_assert_cmpuint (during->received, ==, 0);
   g_test_message ("during the freeze: %s", mcr_port_map_get_last_failure (s.map));
   g_assert_cmpuint (mcr_port_map_get_local_port (s.map), ==, s.port);
 
   /* Frozen a while longer: attempts time out, nothing else happens. */
-  pause_ms (4000);
+  mcr_test_iterate_for (4000);
   g_assert_cmpint (mcr_server_get_state (s.server), ==, MCR_SERVER_STATE_RECONNECTING);
 
   g_assert_true (mcr_testbed_run ("server-cont", NULL, NULL));
@@ -375,14 +301,14 @@ test_server_frozen (void)
   t0 = g_get_monotonic_time ();
   g_assert_true (test_wait_state (s.server, MCR_SERVER_STATE_CONNECTED, 60000));
   g_test_message ("connected again %.1f s after SIGCONT", seconds_since (t0));
-  g_assert_true (wait_map_state (s.map, MCR_PORT_MAP_STATE_LISTENING, 60000));
+  g_assert_true (test_map_wait_state (s.map, MCR_PORT_MAP_STATE_LISTENING, 60000));
   check_echo (&s, 6);
 
   g_clear_pointer (&busy, test_peer_free);
   g_clear_pointer (&idle, test_peer_free);
   g_clear_pointer (&during, test_peer_free);
-  g_assert_true (mcr_test_wait_until (no_connections, s.map, 20000));
-  g_assert_true (mcr_test_wait_until (fds_back, &fds, 20000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, s.map, 20000));
+  g_assert_true (mcr_test_wait_fds_at_most (fd_limit, 20000));
   teardown (&s);
 }
 

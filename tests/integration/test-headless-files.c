@@ -10,236 +10,36 @@
  * automatic map works; with autoexit=1 the run ends once the connection
  * through that map has ended. */
 #include <glib/gstdio.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include "login-helpers.h"
+#include "mcr-test-router.h"
 #include "relay-test-util.h"
 
 static char *work_dir;
 
 /* ---- the program ----------------------------------------------------------- */
 
-typedef struct
-{
-  GSubprocess      *process;
-  GDataInputStream *out;
-  GDataInputStream *err;
-  GPtrArray        *out_lines;
-  GString          *err_text;
-  gboolean          out_eof;
-  gboolean          err_eof;
-  gboolean          exited;
-} Router;
-
-static void read_next (Router *r, gboolean err);
-
-static void
-on_line (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Router *r = user_data;
-  gboolean err = G_DATA_INPUT_STREAM (source) == r->err;
-  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
-                                                                     result, NULL, NULL);
-
-  if (line == NULL)
-    {
-      if (err)
-        r->err_eof = TRUE;
-      else
-        r->out_eof = TRUE;
-      return;
-    }
-  g_test_message ("%s: %s", err ? "stderr" : "stdout", line);
-  if (err)
-    g_string_append_printf (r->err_text, "%s\n", line);
-  else
-    g_ptr_array_add (r->out_lines, g_steal_pointer (&line));
-  read_next (r, err);
-}
-
-static void
-read_next (Router   *r,
-           gboolean  err)
-{
-  g_data_input_stream_read_line_async (err ? r->err : r->out, G_PRIORITY_DEFAULT, NULL, on_line,
-                                       r);
-}
-
-static void
-on_exited (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Router *r = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  r->exited = TRUE;
-}
-
-/* A failed assertion aborts this program: the router must not outlive it. */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-/* meshcentral-router --headless ARGS…; @password_env sets
- * MCROUTER_PASSWORD (else it is unset). */
-static Router *
-router_start (const char  *password_env,
-              const char **args)
+/* meshcentral-router ARGS…, MCROUTER_PASSWORD unset. */
+static McrTestRouter *
+router_start (const char **args)
 {
   g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  Router *r = g_new0 (Router, 1);
+    mcr_test_router_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                  NULL);
 
-  g_ptr_array_add (argv, g_build_filename (MCR_BUILD_ROOT, "src", "meshcentral-router", NULL));
-  g_ptr_array_add (argv, g_strdup ("--headless"));
-  for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, g_strdup (args[i]));
-  g_ptr_array_add (argv, NULL);
-
-  g_subprocess_launcher_unsetenv (launcher, "MCROUTER_PASSWORD");
-  if (password_env != NULL)
-    g_subprocess_launcher_setenv (launcher, "MCROUTER_PASSWORD", password_env, TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
-  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  r->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  r->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (r->process));
-  r->err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (r->process));
-  r->out_lines = g_ptr_array_new_with_free_func (g_free);
-  r->err_text = g_string_new (NULL);
-  read_next (r, FALSE);
-  read_next (r, TRUE);
-  g_subprocess_wait_async (r->process, NULL, on_exited, r);
-  return r;
-}
-
-static void
-router_free (Router *r)
-{
-  if (!r->exited)
-    {
-      g_subprocess_force_exit (r->process);
-      while (!r->exited)
-        g_main_context_iteration (NULL, TRUE);
-    }
-  while (!r->out_eof || !r->err_eof)
-    g_main_context_iteration (NULL, TRUE);
-  g_object_unref (r->out);
-  g_object_unref (r->err);
-  g_object_unref (r->process);
-  g_ptr_array_unref (r->out_lines);
-  g_string_free (r->err_text, TRUE);
-  g_free (r);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Router, router_free)
-
-typedef struct
-{
-  Router *r;
-  guint   lines;
-} LineWait;
-
-static gboolean
-has_lines (gpointer data)
-{
-  LineWait *w = data;
-
-  return w->r->out_lines->len >= w->lines || w->r->exited;
-}
-
-static void
-wait_lines (Router *r,
-            guint   lines)
-{
-  LineWait w = { r, lines };
-
-  g_assert_true (mcr_test_wait_until (has_lines, &w, 60000));
-  g_assert_false (r->exited);
-}
-
-/* The exit status once it has ended by itself, within @timeout_ms. */
-static int
-router_wait (Router *r,
-             guint   timeout_ms)
-{
-  if (!mcr_test_wait_flag (&r->exited, timeout_ms))
-    g_error ("meshcentral-router did not exit");
-  while (!r->out_eof || !r->err_eof)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_true (g_subprocess_get_if_exited (r->process));
-  return g_subprocess_get_exit_status (r->process);
-}
-
-static int
-router_stop (Router *r)
-{
-  g_subprocess_send_signal (r->process, SIGTERM);
-  return router_wait (r, 15000);
+  return mcr_test_router_start (launcher, args, TRUE);
 }
 
 /* The local port of the stdout line that ends with @suffix. */
 static guint16
-port_of (Router     *r,
-         const char *suffix)
+port_of (McrTestRouter *r,
+         const char    *suffix)
 {
-  for (guint i = 0; i < r->out_lines->len; i++)
-    {
-      const char *line = g_ptr_array_index (r->out_lines, i);
-
-      if (g_str_has_prefix (line, "TCP 127.0.0.1:") && g_str_has_suffix (line, suffix))
-        return (guint16) g_ascii_strtoull (line + strlen ("TCP 127.0.0.1:"), NULL, 10);
-    }
-  g_error ("no map line ends with “%s”", suffix);
-  return 0;
-}
-
-static gboolean
-echoed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
-/* @bytes through 127.0.0.1:@port come back exactly. */
-static void
-assert_echoes (guint16 port,
-               guint64 bytes,
-               guint32 seed)
-{
-  g_autoptr(TestPeer) peer = test_peer_connect (port, bytes, seed);
-
-  if (!mcr_test_wait_until (echoed, peer, 60000))
-    g_error ("%" G_GUINT64_FORMAT " bytes sent, %" G_GUINT64_FORMAT " came back", peer->sent,
-             peer->received);
-  g_assert_no_error (peer->error);
-  g_assert_true (test_peer_echo_matches (peer));
+  return mcr_test_router_port_of (r, "TCP 127.0.0.1:", suffix);
 }
 
 /* ---- files and links -------------------------------------------------------- */
-
-static char *
-write_file (const char *name,
-            const char *text)
-{
-  char *path = g_build_filename (work_dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
-  g_assert_no_error (error);
-  return path;
-}
 
 /* A file as the Windows router writes it (CRLF, its key order), plus
  * @extra_top at the top level and @extra_mapping as more mappings. */
@@ -263,31 +63,7 @@ lab_file (const char *name,
                      tb->node_name, tb->mesh_id, tb->node_id, remote_port,
                      extra_mapping ? extra_mapping : "");
 
-  return write_file (name, text);
-}
-
-static gboolean
-has_auth_cookie (gpointer data)
-{
-  return mcr_server_get_auth_cookie (MCR_SERVER (data)) != NULL;
-}
-
-/* A real cookie, as the web UI puts in its links: the server's authcookie
- * for the admin account, URL-encoded. */
-static char *
-real_cookie (void)
-{
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autoptr(McrServer) server = test_server_new (tb);
-  g_autoptr(GError) error = NULL;
-  char *cookie;
-
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_no_error (error);
-  g_assert_true (mcr_test_wait_until (has_auth_cookie, server, 20000));
-  cookie = g_uri_escape_string (mcr_server_get_auth_cookie (server), NULL, FALSE);
-  mcr_server_logout (server);
-  return cookie;
+  return mcr_test_write_file (work_dir, name, text);
 }
 
 /* ---- tests -------------------------------------------------------------------- */
@@ -313,16 +89,16 @@ test_file_maps (void)
                      tb->node_name, echo2);
   g_autofree char *path = lab_file ("office.mcrouter", tb->address, tb->user, NULL, echo, more);
   g_autofree char *pass = g_strconcat ("-pass:", tb->password, NULL);
-  const char *args[] = { path, pass, NULL };
-  g_autoptr(Router) r = router_start (NULL, args);
+  const char *args[] = { "--headless", path, pass, NULL };
+  g_autoptr(McrTestRouter) r = router_start (args);
   g_autofree char *want = g_strdup_printf (" -> %s:%u", tb->node_name, echo);
   g_autofree char *want2 = g_strdup_printf (" -> %s -> 127.0.0.2:%u", tb->node_name, echo2);
 
-  wait_lines (r, 2);
-  assert_echoes (port_of (r, want), 4 * 1024 * 1024, 31);
-  assert_echoes (port_of (r, want2), 1024 * 1024, 32);
+  mcr_test_router_wait_lines (r, 2);
+  test_peer_assert_echo (port_of (r, want), 4 * 1024 * 1024, 31);
+  test_peer_assert_echo (port_of (r, want2), 1024 * 1024, 32);
   g_assert_nonnull (strstr (r->err_text->str, "There is no device “gone-pc”"));
-  g_assert_cmpint (router_stop (r), ==, 0);
+  g_assert_cmpint (mcr_test_router_stop (r, 15000), ==, 0);
   g_unlink (path);
 }
 
@@ -338,13 +114,13 @@ test_file_password_and_override (void)
   g_autofree char *path = lab_file ("saved.mcrouter", other, "nobody", top, echo, NULL);
   g_autofree char *host = g_strdup_printf ("-host:localhost:%u", tb->port);
   g_autofree char *user = g_strconcat ("-user:", tb->user, NULL);
-  const char *args[] = { host, user, path, NULL };
-  g_autoptr(Router) r = router_start (NULL, args);
+  const char *args[] = { "--headless", host, user, path, NULL };
+  g_autoptr(McrTestRouter) r = router_start (args);
   g_autofree char *want = g_strdup_printf (" -> %s:%u", tb->node_name, echo);
 
-  wait_lines (r, 1);
-  assert_echoes (port_of (r, want), 64 * 1024, 33);
-  g_assert_cmpint (router_stop (r), ==, 0);
+  mcr_test_router_wait_lines (r, 1);
+  test_peer_assert_echo (port_of (r, want), 64 * 1024, 33);
+  g_assert_cmpint (mcr_test_router_stop (r, 15000), ==, 0);
   g_unlink (path);
 }
 
@@ -354,24 +130,25 @@ static void
 test_broken_file (void)
 {
   g_autofree char *good = lab_file ("good.mcrouter", "127.0.0.1:1", "u", NULL, 22, NULL);
-  g_autofree char *bad = write_file ("bad.mcrouter",
-                                     "{\"hostname\": \"h.example.com\", \"username\": \"u\", "
-                                     "\"mappings\": [{\"nodeId\": \"node//x\", \"protocol\": 1, "
-                                     "\"localPort\": 99999, \"remotePort\": 22}]}");
+  g_autofree char *bad =
+    mcr_test_write_file (work_dir, "bad.mcrouter",
+                         "{\"hostname\": \"h.example.com\", \"username\": \"u\", "
+                         "\"mappings\": [{\"nodeId\": \"node//x\", \"protocol\": 1, "
+                         "\"localPort\": 99999, \"remotePort\": 22}]}");
   g_autofree char *missing = g_build_filename (work_dir, "missing.mcrouter", NULL);
-  const char *args[] = { good, bad, "-pass:x", NULL };
-  const char *args2[] = { missing, "-pass:x", NULL };
-  g_autoptr(Router) r = router_start (NULL, args);
-  g_autoptr(Router) r2 = NULL;
+  const char *args[] = { "--headless", good, bad, "-pass:x", NULL };
+  const char *args2[] = { "--headless", missing, "-pass:x", NULL };
+  g_autoptr(McrTestRouter) r = router_start (args);
+  g_autoptr(McrTestRouter) r2 = NULL;
 
-  g_assert_cmpint (router_wait (r, 10000), ==, 2);
+  g_assert_cmpint (mcr_test_router_wait (r, 10000), ==, 2);
   g_assert_cmpuint (r->out_lines->len, ==, 0);
   g_assert_cmpstr (r->err_text->str, ==,
                    "meshcentral-router: bad.mcrouter: mapping 1: 'localPort' must be a number "
                    "from 0 to 65535\n");
 
-  r2 = router_start (NULL, args2);
-  g_assert_cmpint (router_wait (r2, 10000), ==, 2);
+  r2 = router_start (args2);
+  g_assert_cmpint (mcr_test_router_wait (r2, 10000), ==, 2);
   g_assert_nonnull (strstr (r2->err_text->str, "missing.mcrouter: cannot be read"));
   g_unlink (good);
   g_unlink (bad);
@@ -383,28 +160,16 @@ test_two_servers (void)
 {
   g_autofree char *a = lab_file ("a.mcrouter", "mesh-a.example.com", "u", NULL, 22, NULL);
   g_autofree char *b = lab_file ("b.mcrouter", "mesh-b.example.com:4443", "u", NULL, 22, NULL);
-  const char *args[] = { a, b, "-pass:x", NULL };
-  g_autoptr(Router) r = router_start (NULL, args);
+  const char *args[] = { "--headless", a, b, "-pass:x", NULL };
+  g_autoptr(McrTestRouter) r = router_start (args);
 
-  g_assert_cmpint (router_wait (r, 10000), ==, 2);
+  g_assert_cmpint (mcr_test_router_wait (r, 10000), ==, 2);
   g_assert_nonnull (strstr (r->err_text->str,
                             "b.mcrouter is for the server mesh-b.example.com:4443, but "
                             "a.mcrouter names mesh-a.example.com: give files for one server "
                             "only"));
   g_unlink (a);
   g_unlink (b);
-}
-
-static guint16
-free_port (void)
-{
-  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
-  g_autoptr(GError) error = NULL;
-  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
-
-  g_assert_no_error (error);
-  g_socket_listener_close (listener);
-  return port;
 }
 
 /* The web UI's link with an automatic relay map: a real cookie and the
@@ -416,8 +181,8 @@ test_link_map (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
   guint16 echo2 = mcr_test_echo_server_start ("127.0.0.2");
-  guint16 local = free_port ();
-  g_autofree char *cookie = real_cookie ();
+  guint16 local = mcr_test_unused_port (NULL);
+  g_autofree char *cookie = test_link_cookie (tb);
   g_autofree char *node = g_uri_escape_string (tb->node_id, NULL, FALSE);
   g_autofree char *link =
     g_strdup_printf ("mcrouter://%s/control.ashx?c=%s&t=%s&l=en&nodeid=%s&protocol=1"
@@ -427,27 +192,27 @@ test_link_map (void)
   /* A file for the same server beside it: its maps start too, and its user
    * (who has no password here) does not matter, the link logs in. */
   g_autofree char *path = lab_file ("beside.mcrouter", tb->address, "nobody", NULL, echo, NULL);
-  const char *args[] = { link, "-map:TCP:0:no-such-pc::22", path, NULL };
-  g_autoptr(Router) r = router_start (NULL, args);
+  const char *args[] = { "--headless", link, "-map:TCP:0:no-such-pc::22", path, NULL };
+  g_autoptr(McrTestRouter) r = router_start (args);
   g_autofree char *want = g_strdup_printf ("TCP 127.0.0.1:%u -> %s -> 127.0.0.2:%u", local,
                                            tb->node_name, echo2);
   g_autofree char *want_file = g_strdup_printf (" -> %s:%u", tb->node_name, echo);
 
-  wait_lines (r, 2);
+  mcr_test_router_wait_lines (r, 2);
   g_assert_cmpstr (g_ptr_array_index (r->out_lines, 1), ==, want);
-  assert_echoes (local, 2 * 1024 * 1024, 34);
-  assert_echoes (port_of (r, want_file), 64 * 1024, 36);
+  test_peer_assert_echo (local, 2 * 1024 * 1024, 34);
+  test_peer_assert_echo (port_of (r, want_file), 64 * 1024, 36);
   g_unlink (path);
   g_assert_nonnull (strstr (r->err_text->str, "There is no device “no-such-pc”"));
   /* Not an autoexit link: it runs on after the connection. */
   g_assert_false (r->exited);
-  g_assert_cmpint (router_stop (r), ==, 0);
+  g_assert_cmpint (mcr_test_router_stop (r, 15000), ==, 0);
 }
 
 static gboolean
 router_exited (gpointer data)
 {
-  return ((Router *) data)->exited;
+  return ((McrTestRouter *) data)->exited;
 }
 
 /* autoexit=1: it waits for the first connection however long it takes, and
@@ -457,24 +222,24 @@ test_link_autoexit (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
   guint16 echo = mcr_test_echo_server_start (NULL);
-  g_autofree char *cookie = real_cookie ();
+  g_autofree char *cookie = test_link_cookie (tb);
   g_autofree char *link =
     g_strdup_printf ("mcrouter://%s/control.ashx?c=%s&t=%s&nodeid=%s&protocol=1"
                      "&remoteport=%u&appid=0&autoexit=1",
                      tb->address, cookie, tb->cert_hash, tb->node_id, echo);
-  const char *args[] = { link, NULL };
-  g_autoptr(Router) r = router_start (NULL, args);
+  const char *args[] = { "--headless", link, NULL };
+  g_autoptr(McrTestRouter) r = router_start (args);
   g_autofree char *want = g_strdup_printf (" -> %s:%u", tb->node_name, echo);
   guint16 port;
   gint64 closed;
 
-  wait_lines (r, 1);
+  mcr_test_router_wait_lines (r, 1);
   port = port_of (r, want);
   g_assert_false (mcr_test_wait_until (router_exited, r, 2000));
 
-  assert_echoes (port, 256 * 1024, 35);   /* the connection is closed after it */
+  test_peer_assert_echo (port, 256 * 1024, 35);   /* the connection is closed after it */
   closed = g_get_monotonic_time ();
-  g_assert_cmpint (router_wait (r, 30000), ==, 0);
+  g_assert_cmpint (mcr_test_router_wait (r, 30000), ==, 0);
   g_assert_cmpint (g_get_monotonic_time () - closed, >=, 2 * G_USEC_PER_SEC);
   g_assert_nonnull (strstr (r->err_text->str, "quitting (autoexit)"));
 }
@@ -484,10 +249,11 @@ test_link_autoexit (void)
 static void
 test_bad_link (void)
 {
-  const char *args[] = { "mcrouter://h.example.com/control.ashx?c=SECRETCOOKIE&protocol=1", NULL };
-  g_autoptr(Router) r = router_start (NULL, args);
+  const char *args[] = { "--headless",
+                         "mcrouter://h.example.com/control.ashx?c=SECRETCOOKIE&protocol=1", NULL };
+  g_autoptr(McrTestRouter) r = router_start (args);
 
-  g_assert_cmpint (router_wait (r, 10000), ==, 2);
+  g_assert_cmpint (mcr_test_router_wait (r, 10000), ==, 2);
   g_assert_nonnull (strstr (r->err_text->str, "Invalid mcrouter:// link: 'nodeid' is missing"));
   g_assert_null (strstr (r->err_text->str, "SECRETCOOKIE"));
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "login-helpers.h"
+#include "mcr-test-router.h"
 
 typedef struct
 {
@@ -32,24 +33,11 @@ run_router (Run         *r,
             const char **args)
 {
   g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GSubprocess) process = NULL;
+    mcr_test_router_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                  G_SUBPROCESS_FLAGS_STDERR_PIPE, password_env);
+  g_autoptr(GSubprocess) process = mcr_test_router_spawn (launcher, args);
   g_autoptr(GError) error = NULL;
 
-  g_ptr_array_add (argv, g_build_filename (MCR_BUILD_ROOT, "src", "meshcentral-router", NULL));
-  for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, g_strdup (args[i]));
-  g_ptr_array_add (argv, NULL);
-
-  g_subprocess_launcher_unsetenv (launcher, "MCROUTER_PASSWORD");
-  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
-  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
-  if (password_env != NULL)
-    g_subprocess_launcher_setenv (launcher, "MCROUTER_PASSWORD", password_env, TRUE);
-  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, input ? input : "", NULL, &r->out, &r->err, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (process));
@@ -57,71 +45,80 @@ run_router (Run         *r,
   g_test_message ("exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
 }
 
-static char *
-device_line (const McrTestbed *tb)
+/* -host:, -user:, -pass: and -certhash: for the testbed's admin, and the
+ * line that --list-devices prints for its agent. */
+static char *host_arg;
+static char *user_arg;
+static char *pass_arg;
+static char *hash_arg;
+static char *device_line;
+
+static void
+login_args_init (void)
 {
-  return g_strdup_printf ("%s\tlab\tonline\t%s\n", tb->node_name, tb->node_id);
+  const McrTestbed *tb = mcr_testbed_get ();
+
+  host_arg = g_strconcat ("-host:", tb->address, NULL);
+  user_arg = g_strconcat ("-user:", tb->user, NULL);
+  pass_arg = g_strconcat ("-pass:", tb->password, NULL);
+  hash_arg = g_strconcat ("-certhash:", tb->cert_hash, NULL);
+  device_line = g_strdup_printf ("%s\tlab\tonline\t%s\n", tb->node_name, tb->node_id);
+}
+
+static void
+login_args_clear (void)
+{
+  g_clear_pointer (&host_arg, g_free);
+  g_clear_pointer (&user_arg, g_free);
+  g_clear_pointer (&pass_arg, g_free);
+  g_clear_pointer (&hash_arg, g_free);
+  g_clear_pointer (&device_line, g_free);
 }
 
 static void
 test_list (void)
 {
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
-  g_autofree char *user = g_strconcat ("-user:", tb->user, NULL);
-  g_autofree char *pass = g_strconcat ("-pass:", tb->password, NULL);
-  g_autofree char *hash = g_strconcat ("-certhash:", tb->cert_hash, NULL);
-  g_autofree char *line = device_line (tb);
-  const char *args[] = { "--headless", host, user, pass, hash, "--list-devices", NULL };
+  const char *args[] = { "--headless", host_arg, user_arg, pass_arg, hash_arg, "--list-devices",
+                         NULL };
   g_auto(Run) r = { 0 };
 
   run_router (&r, NULL, NULL, args);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, line));
+  g_assert_nonnull (strstr (r.out, device_line));
 }
 
 static void
 test_password_from_env (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
-  g_autofree char *user = g_strconcat ("-user:", tb->user, NULL);
-  g_autofree char *line = device_line (tb);
-  const char *args[] = { "--headless", host, user, "-ignorecert", "--list-devices", NULL };
+  const char *args[] = { "--headless", host_arg, user_arg, "-ignorecert", "--list-devices",
+                         NULL };
   g_auto(Run) r = { 0 };
 
   run_router (&r, tb->password, NULL, args);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, line));
+  g_assert_nonnull (strstr (r.out, device_line));
 }
 
 static void
 test_password_from_stdin (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
-  g_autofree char *user = g_strconcat ("-user:", tb->user, NULL);
-  g_autofree char *hash = g_strconcat ("-certhash:", tb->cert_hash, NULL);
   g_autofree char *input = g_strconcat (tb->password, "\n", NULL);
-  g_autofree char *line = device_line (tb);
-  const char *args[] = { "--headless", host, user, hash, "--password-stdin", "--list-devices",
-                         NULL };
+  const char *args[] = { "--headless", host_arg, user_arg, hash_arg, "--password-stdin",
+                         "--list-devices", NULL };
   g_auto(Run) r = { 0 };
 
   /* The environment loses against --password-stdin. */
   run_router (&r, "wrong", input, args);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, line));
+  g_assert_nonnull (strstr (r.out, device_line));
 }
 
 static void
 test_bad_password (void)
 {
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
-  g_autofree char *user = g_strconcat ("-user:", tb->user, NULL);
-  g_autofree char *hash = g_strconcat ("-certhash:", tb->cert_hash, NULL);
-  const char *args[] = { "--headless", host, user, "-pass:wrong-password", hash,
+  const char *args[] = { "--headless", host_arg, user_arg, "-pass:wrong-password", hash_arg,
                          "--list-devices", NULL };
   g_auto(Run) r = { 0 };
 
@@ -134,19 +131,14 @@ test_bad_password (void)
 static void
 test_untrusted (void)
 {
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
-  g_autofree char *user = g_strconcat ("-user:", tb->user, NULL);
-  g_autofree char *pass = g_strconcat ("-pass:", tb->password, NULL);
-  g_autofree char *hint = g_strconcat ("-certhash:", tb->cert_hash, NULL);
-  const char *args[] = { "--headless", host, user, pass, "--list-devices", NULL };
+  const char *args[] = { "--headless", host_arg, user_arg, pass_arg, "--list-devices", NULL };
   g_auto(Run) r = { 0 };
 
   run_router (&r, NULL, NULL, args);
   g_assert_cmpint (r.status, !=, 0);
   g_assert_nonnull (strstr (r.err, "not trusted"));
   /* It says how to trust it. */
-  g_assert_nonnull (strstr (r.err, hint));
+  g_assert_nonnull (strstr (r.err, hash_arg));
 }
 
 static void
@@ -164,9 +156,7 @@ test_unreachable (void)
 static void
 test_no_password (void)
 {
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
-  const char *args[] = { "--headless", host, "-user:admin", "--list-devices", NULL };
+  const char *args[] = { "--headless", host_arg, "-user:admin", "--list-devices", NULL };
   g_auto(Run) r = { 0 };
 
   run_router (&r, NULL, NULL, args);
@@ -177,17 +167,15 @@ test_no_password (void)
 static void
 test_token (void)
 {
-  const McrTestbed *tb = mcr_testbed_get ();
   g_autofree char *password = NULL;
   g_autofree char *name = test_add_user ("ctl-headless", NULL, &password);
   g_autofree char *secret = test_setup_totp (name, password);
-  g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
-  g_autofree char *user = g_strconcat ("-user:", name, NULL);
-  g_autofree char *hash = g_strconcat ("-certhash:", tb->cert_hash, NULL);
+  g_autofree char *name_arg = g_strconcat ("-user:", name, NULL);
   g_autofree char *code = NULL;
   g_autofree char *token = NULL;
-  const char *without[] = { "--headless", host, user, hash, "--list-devices", NULL };
-  const char *with[] = { "--headless", host, user, hash, NULL, "--list-devices", NULL };
+  const char *without[] = { "--headless", host_arg, name_arg, hash_arg, "--list-devices", NULL };
+  const char *with[] = { "--headless", host_arg, name_arg, hash_arg, NULL, "--list-devices",
+                         NULL };
   g_auto(Run) r1 = { 0 };
   g_auto(Run) r2 = { 0 };
 
@@ -207,44 +195,32 @@ test_token (void)
   test_remove_user (name);
 }
 
-
-static gboolean
-has_auth_cookie (gpointer data)
-{
-  return mcr_server_get_auth_cookie (MCR_SERVER (data)) != NULL;
-}
-
 /* An mcrouter:// link from the web UI: its cookie logs in, its t= hash
  * pins the certificate; no user or password. */
 static void
 test_router_link (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  g_autoptr(McrServer) server = test_server_new (tb);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *cookie = NULL;
+  g_autofree char *cookie = test_link_cookie (tb);
   g_autofree char *link = NULL;
-  g_autofree char *line = device_line (tb);
   const char *args[] = { "--headless", NULL, "--list-devices", NULL };
   g_auto(Run) r = { 0 };
-
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_true (mcr_test_wait_until (has_auth_cookie, server, 20000));
-  cookie = g_uri_escape_string (mcr_server_get_auth_cookie (server), NULL, FALSE);
-  mcr_server_logout (server);
 
   link = g_strdup_printf ("mcrouter://%s/control.ashx?c=%s&t=%s&l=en", tb->address, cookie,
                           tb->cert_hash);
   args[1] = link;
   run_router (&r, NULL, NULL, args);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, line));
+  g_assert_nonnull (strstr (r.out, device_line));
 }
 
 int
 main (int argc, char **argv)
 {
+  int status;
+
   g_test_init (&argc, &argv, NULL);
+  login_args_init ();
   g_test_add_func ("/headless/list", test_list);
   g_test_add_func ("/headless/password-from-env", test_password_from_env);
   g_test_add_func ("/headless/password-from-stdin", test_password_from_stdin);
@@ -254,5 +230,7 @@ main (int argc, char **argv)
   g_test_add_func ("/headless/no-password", test_no_password);
   g_test_add_func ("/headless/token", test_token);
   g_test_add_func ("/headless/router-link", test_router_link);
-  return g_test_run ();
+  status = g_test_run ();
+  login_args_clear ();
+  return status;
 }

@@ -433,33 +433,11 @@ device_named (gpointer data)
 }
 
 static void
-iterate_ms (guint ms)
-{
-  for (gint64 end = g_get_monotonic_time () + ms * 1000; g_get_monotonic_time () < end;)
-    g_main_context_iteration (NULL, FALSE), g_usleep (200);
-}
-
-static char *
-test_cert_hash (void)
-{
-  g_autofree char *path = g_build_filename (MCR_SOURCE_ROOT, "tests", "data",
-                                            "test-server-cert.pem", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_file (path, &error);
-  g_autoptr(McrCertInfo) info = NULL;
-
-  g_assert_no_error (error);
-  info = mcr_cert_info_new (cert, &error);
-  g_assert_no_error (error);
-  return g_strdup (info->sha384);
-}
-
-static void
 test_hostile (void)
 {
   Hostile *h = hostile_start ();
   g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", h->port);
-  g_autofree char *hash = test_cert_hash ();
+  g_autofree char *hash = test_other_cert_hash ();
   g_autoptr(GError) error = NULL;
   g_autoptr(McrServer) server = mcr_server_new (address, &error);
   guint64 handled = 0;
@@ -493,7 +471,7 @@ test_hostile (void)
    * fast as the socket takes them, for up to 5 s. The router takes in what
    * it can for half a second, then closes the connection and opens a new
    * one: the main loop keeps turning, the heap stays bounded. */
-  iterate_ms (300);
+  mcr_test_iterate_for (300);
   heap0 = mcr_test_heap_bytes ();
   watch.heap_max = heap0;
   watch.last = g_get_monotonic_time ();
@@ -503,7 +481,7 @@ test_hostile (void)
   t0 = g_get_monotonic_time ();
   g_assert_true (test_wait_state (server, MCR_SERVER_STATE_RECONNECTING, 20000));
   error_seen = g_strdup (mcr_server_get_error (server)->message);
-  iterate_ms (200);
+  mcr_test_iterate_for (200);
   g_source_remove (tick);
   g_test_message ("flood: %" G_GUINT64_FORMAT " messages handled, connection closed after "
                   "%.1f s (%s); %u ticks of 5 ms, the longest gap %.1f ms; heap %.2f MiB "
@@ -536,7 +514,7 @@ test_hostile (void)
   g_assert_true (test_wait_state (server, MCR_SERVER_STATE_FAILED, 10000));
   g_test_message ("after a close: %s", mcr_server_get_error (server)->message);
   hostile_push (h, CMD_CLOSE, NULL, 0);
-  iterate_ms (1500);
+  mcr_test_iterate_for (1500);
   g_assert_cmpint (mcr_server_get_state (server), ==, MCR_SERVER_STATE_FAILED);
   g_assert_cmpint (g_atomic_int_get (&h->connections), ==, 3);
 
@@ -576,7 +554,7 @@ test_lone_surrogate_description (void)
   g_assert_true (test_wait_devices_loaded (editor, 30000));
   g_signal_connect (editor, "message::event", G_CALLBACK (on_message), &events);
   _mcr_server_send_text (editor, set);
-  iterate_ms (1500);
+  mcr_test_iterate_for (1500);
   g_test_message ("%" G_GUINT64_FORMAT " events taken in after the change", events);
   g_assert_cmpuint (events, >, 0);
 
@@ -587,7 +565,7 @@ test_lone_surrogate_description (void)
   g_assert_nonnull (mcr_server_lookup_device (viewer, tb->node_id));
 
   _mcr_server_send_text (editor, unset);
-  iterate_ms (500);
+  mcr_test_iterate_for (500);
   mcr_server_logout (viewer);
   mcr_server_logout (editor);
 }

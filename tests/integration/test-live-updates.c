@@ -34,13 +34,8 @@ static McrServer *
 logged_in (McrDevice **device)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  McrServer *server = test_server_new (tb);
-  g_autoptr(GError) error = NULL;
+  McrServer *server = test_server_logged_in (tb, 60000);
 
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_no_error (error);
-  g_assert_true (test_wait_devices_loaded (server, 30000));
-  g_assert_true (test_wait_online (server, tb->node_id, TRUE, 60000));
   *device = mcr_server_lookup_device (server, tb->node_id);
   return server;
 }

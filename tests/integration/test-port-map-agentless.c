@@ -102,14 +102,6 @@ delete_group (const char *mesh_id)
   mcr_server_send_command (server, del);
 }
 
-static gboolean
-echoed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
 static void
 check_map_echo (const char *device,
                 guint16     port,
@@ -126,7 +118,7 @@ check_map_echo (const char *device,
   g_assert_true (mcr_port_map_start (map, FALSE, &error));
   g_assert_no_error (error);
   peer = test_peer_connect (mcr_port_map_get_local_port (map), 1024 * 1024, seed);
-  g_assert_true (mcr_test_wait_until (echoed, peer, 60000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed, peer, 60000));
   g_assert_no_error (peer->error);
   g_assert_true (test_peer_echo_matches (peer));
 }
@@ -161,16 +153,10 @@ int
 main (int    argc,
       char **argv)
 {
-  const McrTestbed *tb;
-  g_autoptr(GError) error = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  tb = mcr_testbed_get ();
-  server = test_server_new (tb);
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_true (test_wait_devices_loaded (server, 30000));
-  g_assert_true (test_wait_online (server, tb->node_id, TRUE, 60000));
+  server = test_server_logged_in (mcr_testbed_get (), 60000);
 
   g_test_add_func ("/port-map/agentless/local-relay", test_local_relay);
   g_test_add_func ("/port-map/agentless/relay-device", test_relay_device);

@@ -9,78 +9,21 @@
 #include "mcr-port-map.h"
 #include "relay-test-util.h"
 
-static gboolean
-echoed_or_closed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || peer->eof ||
-         (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
-static void
-pause_ms (guint ms)
-{
-  for (gint64 end = g_get_monotonic_time () + ms * 1000; g_get_monotonic_time () < end;)
-    g_main_context_iteration (NULL, FALSE), g_usleep (1000);
-}
-
-/* Echo through the map, as a user would: a program that connects while the
- * server is still telling us what changed may be turned away once; it tries
- * again. Returns the number of attempts. */
+/* Echo through the map, as a user would (see test_map_echo_attempts()):
+ * a program that connects while the server is still telling us what
+ * changed may be turned away once. Returns the number of attempts. */
 static guint
 check_echo (McrPortMap *map,
             guint32     seed)
 {
-  for (guint attempt = 1; attempt <= 10; attempt++)
-    {
-      g_autoptr(TestPeer) peer = test_peer_connect (mcr_port_map_get_local_port (map),
-                                                    256 * 1024, seed);
-
-      g_assert_true (mcr_test_wait_until (echoed_or_closed, peer, 60000));
-      if (peer->error == NULL && test_peer_echo_matches (peer))
-        return attempt;
-      g_test_message ("attempt %u: %s", attempt, mcr_port_map_get_last_failure (map));
-      pause_ms (1000);
-    }
-  g_assert_not_reached ();
-}
-
-typedef struct
-{
-  McrPortMap      *map;
-  McrPortMapState  state;
-} StateWait;
-
-static gboolean
-state_is (gpointer data)
-{
-  StateWait *w = data;
-
-  return mcr_port_map_get_state (w->map) == w->state;
-}
-
-static gboolean
-wait_state (McrPortMap      *map,
-            McrPortMapState  state,
-            guint            timeout_ms)
-{
-  StateWait w = { map, state };
-
-  return mcr_test_wait_until (state_is, &w, timeout_ms);
-}
-
-static gboolean
-peer_done (gpointer data)
-{
-  return test_peer_done (data);
+  return test_map_echo_attempts (map, mcr_port_map_get_local_port (map), 10, seed);
 }
 
 static void
 test_offline_online (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  g_autoptr(McrServer) server = test_server_new (tb);
+  g_autoptr(McrServer) server = test_server_logged_in (tb, 60000);
   g_autoptr(McrMapSpec) spec = mcr_map_spec_new ();
   g_autoptr(McrPortMap) map = NULL;
   g_autoptr(GError) error = NULL;
@@ -88,9 +31,6 @@ test_offline_online (void)
   guint16 echo = mcr_test_echo_server_start (NULL);
   guint16 port;
 
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_true (test_wait_devices_loaded (server, 30000));
-  g_assert_true (test_wait_online (server, tb->node_id, TRUE, 60000));
   spec->node_id = g_strdup (tb->node_id);
   spec->remote_port = echo;
   map = mcr_port_map_new (server, spec);
@@ -101,16 +41,16 @@ test_offline_online (void)
 
   /* The device goes away: the map waits, and says why it turns programs away. */
   g_assert_true (mcr_testbed_run ("agent-stop", NULL, NULL));
-  g_assert_true (wait_state (map, MCR_PORT_MAP_STATE_WAITING, 60000));
+  g_assert_true (test_map_wait_state (map, MCR_PORT_MAP_STATE_WAITING, 60000));
   g_assert_cmpuint (mcr_port_map_get_local_port (map), ==, port);
   turned_away = test_peer_connect (port, 10, 2);
-  g_assert_true (mcr_test_wait_until (peer_done, turned_away, 10000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, turned_away, 10000));
   g_assert_cmpuint (turned_away->received, ==, 0);
   g_assert_nonnull (strstr (mcr_port_map_get_last_failure (map), "offline"));
 
   /* It comes back: the same port works again, with nothing done. */
   g_assert_true (mcr_testbed_run ("agent-start", NULL, NULL));
-  g_assert_true (wait_state (map, MCR_PORT_MAP_STATE_LISTENING, 60000));
+  g_assert_true (test_map_wait_state (map, MCR_PORT_MAP_STATE_LISTENING, 60000));
   g_assert_cmpuint (mcr_port_map_get_local_port (map), ==, port);
   g_assert_cmpuint (check_echo (map, 3), ==, 1);
 
@@ -121,7 +61,7 @@ test_offline_online (void)
   g_assert_true (test_wait_state (server, MCR_SERVER_STATE_RECONNECTING, 30000));
   g_assert_true (test_wait_state (server, MCR_SERVER_STATE_CONNECTED, 120000));
   g_assert_true (test_wait_online (server, tb->node_id, TRUE, 120000));
-  g_assert_true (wait_state (map, MCR_PORT_MAP_STATE_LISTENING, 60000));
+  g_assert_true (test_map_wait_state (map, MCR_PORT_MAP_STATE_LISTENING, 60000));
   check_echo (map, 4);
 }
 

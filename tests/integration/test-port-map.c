@@ -14,16 +14,8 @@ static McrServer *server;
 static McrServer *
 logged_in_server (void)
 {
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autoptr(GError) error = NULL;
-
-  if (server != NULL)
-    return server;
-  server = test_server_new (tb);
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_no_error (error);
-  g_assert_true (test_wait_devices_loaded (server, 30000));
-  g_assert_true (test_wait_online (server, tb->node_id, TRUE, 30000));
+  if (server == NULL)
+    server = test_server_logged_in (mcr_testbed_get (), 30000);
   return server;
 }
 
@@ -64,12 +56,6 @@ started_map (McrProtocol protocol,
 }
 
 static gboolean
-no_connections (gpointer data)
-{
-  return mcr_port_map_get_n_connections (data) == 0;
-}
-
-static gboolean
 peers_done (gpointer data)
 {
   GPtrArray *peers = data;
@@ -78,20 +64,6 @@ peers_done (gpointer data)
     if (!test_peer_done (g_ptr_array_index (peers, i)))
       return FALSE;
   return TRUE;
-}
-
-static gboolean
-peer_done (gpointer data)
-{
-  return test_peer_done (data);
-}
-
-static gboolean
-echoed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || (peer->sent == peer->to_send && peer->received >= peer->to_send);
 }
 
 static void
@@ -121,7 +93,7 @@ test_tcp_echo (void)
 
   g_signal_connect (map, "notify::rate-received", G_CALLBACK (on_rate), &max_rate);
   peer = test_peer_connect (mcr_port_map_get_local_port (map), total, 11);
-  g_assert_true (mcr_test_wait_until (echoed, peer, 120000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed, peer, 120000));
   secs = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
   g_test_message ("64 MiB each way in %.2f s (%.1f MB/s each way)", secs,
                   (double) total / secs / 1e6);
@@ -132,7 +104,7 @@ test_tcp_echo (void)
 
   mcr_port_map_set_half_close_timeout (map, 1);
   g_clear_pointer (&peer, test_peer_free);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 15000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 15000));
   /* The totals reach the properties once the tunnel is gone. */
   while (mcr_port_map_get_bytes_received (map) < total)
     g_main_context_iteration (NULL, TRUE);
@@ -191,7 +163,7 @@ test_concurrent (void)
   g_assert_cmpuint (mcr_port_map_get_total_connections (map), ==, 50);
   mcr_port_map_set_half_close_timeout (map, 1);
   g_ptr_array_set_size (peers, 0);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 20000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 20000));
   g_signal_handlers_disconnect_by_data (mcr_port_map_get_connections (map), &max_open);
 }
 
@@ -224,7 +196,7 @@ test_send_before_join (void)
 
   peer = test_peer_new (conn, 0, 0);
   peer->expect = sizeof hello;
-  g_assert_true (mcr_test_wait_until (peer_done, peer, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, peer, 30000));
   received = peer->received;
   g_assert_cmpuint (received, ==, sizeof hello);
   g_assert_cmpint (mcr_tunnel_get_state (tunnel), ==, MCR_TUNNEL_STATE_OPEN);
@@ -256,7 +228,7 @@ test_local_killed (void)
   setsockopt (g_socket_get_fd (g_socket_connection_get_socket (peer->conn)), SOL_SOCKET,
               SO_LINGER, &l, sizeof l);
   test_peer_free (peer);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 5000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 5000));
   g_assert_cmpuint (mcr_port_map_get_failed_connections (map), ==, 0);
 }
 
@@ -268,23 +240,9 @@ test_relay_map (void)
   g_autoptr(McrPortMap) map = started_map (MCR_PROTOCOL_TCP, "127.0.0.2", echo);
   g_autoptr(TestPeer) peer = test_peer_connect (mcr_port_map_get_local_port (map), 2 << 20, 13);
 
-  g_assert_true (mcr_test_wait_until (echoed, peer, 60000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed, peer, 60000));
   g_assert_no_error (peer->error);
   g_assert_true (test_peer_echo_matches (peer));
-}
-
-static guint16
-refused_port (void)
-{
-  g_autoptr(GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                       G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) want = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) got = NULL;
-
-  g_assert_true (g_socket_bind (s, want, FALSE, NULL));
-  got = g_socket_get_local_address (s, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
 }
 
 static gboolean
@@ -297,7 +255,7 @@ has_failure (gpointer data)
 static void
 test_far_port_refused (void)
 {
-  guint16 port = refused_port ();
+  guint16 port = mcr_test_unused_port (NULL);
   g_autoptr(McrPortMap) map = started_map (MCR_PROTOCOL_TCP, NULL, port);
   g_autoptr(TestPeer) peer = test_peer_connect (mcr_port_map_get_local_port (map), 10, 14);
   g_autofree char *want = g_strdup_printf ("is anything listening on port %u?", port);
@@ -306,7 +264,7 @@ test_far_port_refused (void)
   g_test_message ("last failure: %s", mcr_port_map_get_last_failure (map));
   g_assert_nonnull (strstr (mcr_port_map_get_last_failure (map), want));
   g_assert_cmpuint (mcr_port_map_get_failed_connections (map), ==, 1);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 5000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 5000));
 }
 
 typedef struct
@@ -379,7 +337,7 @@ test_udp_peers (void)
     g_object_unref (peers[p].socket);
   /* Idle tunnels go by themselves. */
   mcr_port_map_stop (map);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 10000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 10000));
 }
 
 static gboolean
@@ -423,7 +381,7 @@ test_ports (void)
 
   /* The first map still works. */
   peer = test_peer_connect (busy, 1000, 15);
-  g_assert_true (mcr_test_wait_until (echoed, peer, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed, peer, 30000));
   g_assert_true (test_peer_echo_matches (peer));
 
   /* 127.0.0.1 only by default: another loopback address is refused... */
@@ -471,7 +429,7 @@ test_device_by_name (void)
   g_assert_no_error (error);
   g_assert_cmpstr (mcr_device_get_id (mcr_port_map_get_device (map)), ==, tb->node_id);
   peer = test_peer_connect (mcr_port_map_get_local_port (map), 1000, 16);
-  g_assert_true (mcr_test_wait_until (echoed, peer, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed, peer, 30000));
   g_assert_true (test_peer_echo_matches (peer));
 }
 
@@ -490,12 +448,12 @@ test_slow_reader (void)
   test_peer_set_reading (peer, FALSE);
   while (mcr_port_map_get_n_connections (map) == 0)
     g_main_context_iteration (NULL, TRUE);
-  rss0 = test_rss_kib ();
+  rss0 = mcr_test_rss_kib ();
   for (gint64 end = g_get_monotonic_time () + 4 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
     {
       g_main_context_iteration (NULL, FALSE);
       g_usleep (1000);
-      rss_max = MAX (rss_max, test_rss_kib ());
+      rss_max = MAX (rss_max, mcr_test_rss_kib ());
     }
   tunnel = g_list_model_get_item (mcr_port_map_get_connections (map), 0);
   g_test_message ("stalled local reader: %" G_GUINT64_FORMAT " KiB handed on, RSS %" G_GSIZE_FORMAT
@@ -507,7 +465,7 @@ test_slow_reader (void)
     g_assert_cmpuint (rss_max, <, rss0 + 4 * 1024);
 
   test_peer_set_reading (peer, TRUE);
-  g_assert_true (mcr_test_wait_until (peer_done, peer, 120000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, peer, 120000));
   g_assert_no_error (peer->error);
   g_assert_true (test_peer_received_is (peer, 17, total));
 }

@@ -13,19 +13,27 @@
 #include "mcr-tls-policy.h"
 #include "relay-test-util.h"
 
-static gboolean
-echoed_or_closed (gpointer data)
+/* Logs @server (its TLS policy set) in as the testbed's admin, and starts a
+ * map through the agent to a new echo service. */
+static McrPortMap *
+logged_in_echo_map (McrServer *server)
 {
-  TestPeer *peer = data;
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autoptr(McrMapSpec) spec = mcr_map_spec_new ();
+  g_autoptr(GError) error = NULL;
+  McrPortMap *map;
 
-  return peer->error != NULL || peer->eof ||
-         (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
-static gboolean
-no_connections (gpointer data)
-{
-  return mcr_port_map_get_n_connections (data) == 0;
+  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
+  g_assert_no_error (error);
+  g_assert_true (test_wait_devices_loaded (server, 30000));
+  g_assert_true (test_wait_online (server, tb->node_id, TRUE, 30000));
+  spec->node_id = g_strdup (tb->node_id);
+  spec->remote_port = mcr_test_echo_server_start (NULL);
+  map = mcr_port_map_new (server, spec);
+  mcr_port_map_set_half_close_timeout (map, 1);
+  g_assert_true (mcr_port_map_start (map, FALSE, &error));
+  g_assert_no_error (error);
+  return map;
 }
 
 /* Echo through @map; TRUE if it came back whole. */
@@ -36,27 +44,11 @@ echo_works (McrPortMap *map,
   g_autoptr(TestPeer) peer = test_peer_connect (mcr_port_map_get_local_port (map), 4096, seed);
   gboolean ok;
 
-  g_assert_true (mcr_test_wait_until (echoed_or_closed, peer, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, peer, 30000));
   ok = peer->error == NULL && !peer->eof && test_peer_echo_matches (peer);
   g_clear_pointer (&peer, test_peer_free);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 30000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 30000));
   return ok;
-}
-
-/* The SHA-384 of a certificate that is not the testbed's. */
-static char *
-other_hash (void)
-{
-  g_autofree char *path = g_build_filename (MCR_SOURCE_ROOT, "tests", "data",
-                                            "test-server-cert.pem", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_file (path, &error);
-  g_autoptr(McrCertInfo) info = NULL;
-
-  g_assert_no_error (error);
-  info = mcr_cert_info_new (cert, &error);
-  g_assert_no_error (error);
-  return g_strdup (info->sha384);
 }
 
 static void
@@ -66,24 +58,13 @@ test_pinned (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(McrServer) server = mcr_server_new (tb->address, &error);
   McrTlsPolicy *policy = mcr_server_get_tls_policy (server);
-  g_autoptr(McrMapSpec) spec = mcr_map_spec_new ();
   g_autoptr(McrPortMap) map = NULL;
-  g_autofree char *wrong = other_hash ();
+  g_autofree char *wrong = test_other_cert_hash ();
 
   /* A wrong pin and the right one: the right one is what lets both in. */
   g_assert_true (mcr_tls_policy_add_pinned_hash (policy, wrong));
   g_assert_true (mcr_tls_policy_add_pinned_hash (policy, tb->cert_hash));
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_no_error (error);
-  g_assert_true (test_wait_devices_loaded (server, 30000));
-  g_assert_true (test_wait_online (server, tb->node_id, TRUE, 30000));
-
-  spec->node_id = g_strdup (tb->node_id);
-  spec->remote_port = mcr_test_echo_server_start (NULL);
-  map = mcr_port_map_new (server, spec);
-  mcr_port_map_set_half_close_timeout (map, 1);
-  g_assert_true (mcr_port_map_start (map, FALSE, &error));
-  g_assert_no_error (error);
+  map = logged_in_echo_map (server);
   g_assert_true (echo_works (map, 1));
   g_assert_cmpuint (mcr_port_map_get_failed_connections (map), ==, 0);
   mcr_port_map_stop (map);
@@ -102,23 +83,13 @@ test_refused (void)
   g_autoptr(McrServer) server = mcr_server_new (tb->address, &error);
   g_autoptr(McrServer) second = mcr_server_new (tb->address, &error);
   McrTlsPolicy *policy = mcr_server_get_tls_policy (server);
-  g_autoptr(McrMapSpec) spec = mcr_map_spec_new ();
   g_autoptr(McrPortMap) map = NULL;
   g_autoptr(TestPeer) peer = NULL;
-  g_autofree char *wrong = other_hash ();
+  g_autofree char *wrong = test_other_cert_hash ();
   const char *failure;
 
   mcr_tls_policy_set_ignore_cert (policy, TRUE);
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_no_error (error);
-  g_assert_true (test_wait_devices_loaded (server, 30000));
-  g_assert_true (test_wait_online (server, tb->node_id, TRUE, 30000));
-  spec->node_id = g_strdup (tb->node_id);
-  spec->remote_port = mcr_test_echo_server_start (NULL);
-  map = mcr_port_map_new (server, spec);
-  mcr_port_map_set_half_close_timeout (map, 1);
-  g_assert_true (mcr_port_map_start (map, FALSE, &error));
-  g_assert_no_error (error);
+  map = logged_in_echo_map (server);
   g_assert_true (echo_works (map, 2));
 
   /* Now only another certificate would do. */
@@ -134,9 +105,9 @@ test_refused (void)
 
   /* ...is the relay's. */
   peer = test_peer_connect (mcr_port_map_get_local_port (map), 4096, 3);
-  g_assert_true (mcr_test_wait_until (echoed_or_closed, peer, 30000));
+  g_assert_true (mcr_test_wait_until (test_peer_echoed_or_closed, peer, 30000));
   g_assert_cmpuint (peer->received, ==, 0);
-  g_assert_true (mcr_test_wait_until (no_connections, map, 30000));
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 30000));
   failure = mcr_port_map_get_last_failure (map);
   g_test_message ("refused tunnel: %s", failure);
   g_assert_nonnull (failure);
@@ -182,7 +153,7 @@ static void
 test_websocket_policy (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  g_autofree char *wrong = other_hash ();
+  g_autofree char *wrong = test_other_cert_hash ();
 
   for (guint pass = 0; pass < 2; pass++)
     {

@@ -14,150 +14,42 @@
 
 #include "login-helpers.h"
 #include "mcr-port-map.h"
+#include "mcr-test-router.h"
 #include "relay-test-util.h"
 
-typedef struct
-{
-  GSubprocess      *process;
-  GDataInputStream *out;
-  GDataInputStream *err;
-  GString          *out_text;
-  GString          *err_text;
-  gboolean          out_eof;
-  gboolean          err_eof;
-  gboolean          exited;
-} Router;
-
-static void read_next (Router *r, gboolean err);
-
-static void
-on_line (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Router *r = user_data;
-  gboolean err = G_DATA_INPUT_STREAM (source) == r->err;
-  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
-                                                                     result, NULL, NULL);
-
-  if (line == NULL)
-    {
-      if (err)
-        r->err_eof = TRUE;
-      else
-        r->out_eof = TRUE;
-      return;
-    }
-  g_string_append_printf (err ? r->err_text : r->out_text, "%s\n", line);
-  read_next (r, err);
-}
-
-static void
-read_next (Router   *r,
-           gboolean  err)
-{
-  g_data_input_stream_read_line_async (err ? r->err : r->out, G_PRIORITY_DEFAULT, NULL, on_line,
-                                       r);
-}
-
-static void
-on_exited (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Router *r = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  r->exited = TRUE;
-}
-
-/* The program with @args, its cache in @cache, no display. */
-static Router *
+/* The program with @args, its cache in @cache, no display. Its output is
+ * not logged: it is what is checked for secrets. */
+static McrTestRouter *
 router_start (const char  *cache,
               const char **args)
 {
   g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  Router *r = g_new0 (Router, 1);
-
-  g_ptr_array_add (argv, g_build_filename (MCR_BUILD_ROOT, "src", "meshcentral-router", NULL));
-  for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, g_strdup (args[i]));
-  g_ptr_array_add (argv, NULL);
+    mcr_test_router_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                  NULL);
 
   g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", cache, TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
-  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
-  g_subprocess_launcher_unsetenv (launcher, "MCROUTER_PASSWORD");
   g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
-  r->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  r->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (r->process));
-  r->err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (r->process));
-  r->out_text = g_string_new (NULL);
-  r->err_text = g_string_new (NULL);
-  read_next (r, FALSE);
-  read_next (r, TRUE);
-  g_subprocess_wait_async (r->process, NULL, on_exited, r);
-  return r;
+  return mcr_test_router_start (launcher, args, FALSE);
 }
-
-/* SIGTERM, and a clean exit. */
-static void
-router_stop (Router *r)
-{
-  g_subprocess_send_signal (r->process, SIGTERM);
-  g_assert_true (mcr_test_wait_flag (&r->exited, 20000));
-  while (!r->out_eof || !r->err_eof)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_true (g_subprocess_get_if_exited (r->process));
-  g_assert_cmpint (g_subprocess_get_exit_status (r->process), ==, 0);
-}
-
-static void
-router_free (Router *r)
-{
-  if (!r->exited)
-    {
-      g_subprocess_force_exit (r->process);
-      while (!r->exited)
-        g_main_context_iteration (NULL, TRUE);
-    }
-  while (!r->out_eof || !r->err_eof)
-    g_main_context_iteration (NULL, TRUE);
-  g_object_unref (r->out);
-  g_object_unref (r->err);
-  g_object_unref (r->process);
-  g_string_free (r->out_text, TRUE);
-  g_string_free (r->err_text, TRUE);
-  g_free (r);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Router, router_free)
 
 static gboolean
 map_line_or_exit (gpointer data)
 {
-  Router *r = data;
+  McrTestRouter *r = data;
 
   return strstr (r->out_text->str, "TCP 127.0.0.1:") != NULL || r->exited;
 }
 
 /* The port of the first "TCP 127.0.0.1:PORT -> …" line. */
 static guint16
-map_port (Router *r)
+map_port (McrTestRouter *r)
 {
-  const char *p = strstr (r->out_text->str, "TCP 127.0.0.1:");
-
-  g_assert_nonnull (p);
-  return (guint16) g_ascii_strtoull (p + strlen ("TCP 127.0.0.1:"), NULL, 10);
+  return mcr_test_router_port_of (r, "TCP 127.0.0.1:", "");
 }
 
 /* /proc/PID/cmdline, the NULs between arguments made spaces. */
 static char *
-read_cmdline (Router *r)
+read_cmdline (McrTestRouter *r)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%s/cmdline",
                                            g_subprocess_get_identifier (r->process));
@@ -169,25 +61,6 @@ read_cmdline (Router *r)
     if (text[i] == '\0')
       text[i] = ' ';
   return text;
-}
-
-static gboolean
-echoed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || peer->eof ||
-         (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
-static void
-echo_through (guint16 port)
-{
-  g_autoptr(TestPeer) peer = test_peer_connect (port, 64 * 1024, 31);
-
-  g_assert_true (mcr_test_wait_until (echoed, peer, 60000));
-  g_assert_no_error (peer->error);
-  g_assert_true (test_peer_echo_matches (peer));
 }
 
 static void
@@ -264,7 +137,7 @@ test_debug_log (void)
   g_autofree char *map = g_strdup_printf ("-map:TCP:0:%s::%u", tb->node_id, echo);
   g_autofree char *cmdline = NULL;
   g_autofree char *log = NULL;
-  g_autoptr(Router) r = NULL;
+  g_autoptr(McrTestRouter) r = NULL;
 
   g_assert_true (mcr_testbed_meshctrl (&out, "AddUserToDeviceGroup", "--id", mesh, "--userid",
                                        user, "--fullrights", NULL));
@@ -290,8 +163,8 @@ test_debug_log (void)
   assert_absent (cmdline, "password", password);
   assert_absent (cmdline, "second-factor code", code);
 
-  echo_through (map_port (r));
-  router_stop (r);
+  test_peer_assert_echo (map_port (r), 64 * 1024, 31);
+  g_assert_cmpint (mcr_test_router_stop (r, 20000), ==, 0);
 
   log = read_debug_log (cache);
   {
@@ -325,12 +198,6 @@ test_debug_log (void)
   remove_cache (cache);
 }
 
-static gboolean
-has_auth_cookie (gpointer data)
-{
-  return mcr_server_get_auth_cookie (data) != NULL;
-}
-
 /* A login with an mcrouter:// link: its cookie stays out of ps and out of
  * the debug log. */
 static void
@@ -338,10 +205,8 @@ test_debug_log_link (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
   g_autofree char *cache = g_dir_make_tmp ("mcr-secrets-XXXXXX", NULL);
-  g_autoptr(McrServer) server = test_server_new (tb);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *cookie = NULL;
-  g_autofree char *escaped = NULL;
+  g_autofree char *escaped = test_link_cookie (tb);
+  g_autofree char *cookie = g_uri_unescape_string (escaped, NULL);
   g_autofree char *link = NULL;
   g_autofree char *cmdline = NULL;
   g_autofree char *log = NULL;
@@ -350,13 +215,8 @@ test_debug_log_link (void)
   g_autofree char *escaped_script = NULL;
   g_autofree char *marker = NULL;
   guint16 echo = mcr_test_echo_server_start (NULL);
-  g_autoptr(Router) r = NULL;
+  g_autoptr(McrTestRouter) r = NULL;
 
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_true (mcr_test_wait_until (has_auth_cookie, server, 20000));
-  cookie = g_strdup (mcr_server_get_auth_cookie (server));
-  mcr_server_logout (server);
-  escaped = g_uri_escape_string (cookie, NULL, FALSE);
   /* With a command in launch= and name=: --headless opens no apps, and
    * nothing from a link is ever run. */
   script = g_build_filename (cache, "run-me.sh", NULL);
@@ -379,8 +239,8 @@ test_debug_log_link (void)
   cmdline = read_cmdline (r);
   assert_absent (cmdline, "link's cookie", cookie);
   assert_absent (cmdline, "link's cookie (escaped)", escaped);
-  echo_through (map_port (r));
-  router_stop (r);
+  test_peer_assert_echo (map_port (r), 64 * 1024, 31);
+  g_assert_cmpint (mcr_test_router_stop (r, 20000), ==, 0);
 
   log = read_debug_log (cache);
   g_assert_nonnull (strstr (log, "connecting (cookie login)"));

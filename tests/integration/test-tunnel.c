@@ -69,12 +69,6 @@ pair_free (Pair *pair)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pair, pair_free)
 
 static gboolean
-peer_done (gpointer data)
-{
-  return test_peer_done (data);
-}
-
-static gboolean
 echo_done (gpointer data)
 {
   TestPeer *peer = data;
@@ -109,32 +103,17 @@ test_tcp_echo (void)
   g_assert_cmpint (mcr_tunnel_get_failure (pair->tunnel), ==, MCR_TUNNEL_FAILURE_NONE);
 }
 
-static guint16
-unused_port (const char *address)
-{
-  g_autoptr(GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                       G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) a = g_inet_address_new_from_string (address);
-  g_autoptr(GSocketAddress) want = g_inet_socket_address_new (a, 0);
-  g_autoptr(GSocketAddress) got = NULL;
-
-  /* Bound, never listening: connections to it are refused. */
-  g_assert_true (g_socket_bind (s, want, FALSE, NULL));
-  got = g_socket_get_local_address (s, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
-}
-
 static void
 test_refused_port (void)
 {
-  g_autoptr(Pair) pair = pair_new (unused_port ("127.0.0.1"), NULL, 100, 2);
+  g_autoptr(Pair) pair = pair_new (mcr_test_unused_port ("127.0.0.1"), NULL, 100, 2);
 
   g_assert_true (mcr_test_wait_flag (&pair->closed, 20000));
   g_assert_cmpint (mcr_tunnel_get_failure (pair->tunnel), ==, MCR_TUNNEL_FAILURE_DEVICE_CLOSED);
   g_assert_cmpuint (mcr_tunnel_get_bytes_received (pair->tunnel), ==, 0);
   /* The local program sees its connection end. */
   pair->peer->expect = 0;
-  g_assert_true (mcr_test_wait_until (peer_done, pair->peer, 5000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, pair->peer, 5000));
   g_assert_cmpuint (pair->peer->received, ==, 0);
 }
 
@@ -162,7 +141,7 @@ test_half_close (void)
   pair = pair_new (echo, NULL, 5000, 4);
   pair->peer->shutdown_after = TRUE;
   mcr_tunnel_set_idle_timeout (pair->tunnel, 1);
-  g_assert_true (mcr_test_wait_until (peer_done, pair->peer, 20000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, pair->peer, 20000));
   g_assert_no_error (pair->peer->error);
   g_assert_true (pair->peer->eof);
   g_assert_true (test_peer_echo_matches (pair->peer));
@@ -189,11 +168,11 @@ test_slow_reader (void)
 
   test_peer_set_reading (pair->peer, FALSE);
   g_assert_true (mcr_test_wait_until (tunnel_received_some, pair->tunnel, 20000));
-  rss0 = test_rss_kib ();
+  rss0 = mcr_test_rss_kib ();
   /* Let the relay push as much as it can. */
   for (gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
     g_main_context_iteration (NULL, FALSE), g_usleep (1000);
-  rss1 = test_rss_kib ();
+  rss1 = mcr_test_rss_kib ();
   held_at = mcr_tunnel_get_bytes_received (pair->tunnel);
   g_test_message ("local reader stalled: %" G_GUINT64_FORMAT " KiB handed to the local socket, "
                   "RSS %" G_GSIZE_FORMAT " -> %" G_GSIZE_FORMAT " KiB", held_at / 1024, rss0, rss1);
@@ -202,7 +181,7 @@ test_slow_reader (void)
     g_assert_cmpuint (rss1, <, rss0 + 4 * 1024);
 
   test_peer_set_reading (pair->peer, TRUE);
-  g_assert_true (mcr_test_wait_until (peer_done, pair->peer, 60000));
+  g_assert_true (mcr_test_wait_until (test_peer_done, pair->peer, 60000));
   g_assert_no_error (pair->peer->error);
   g_assert_true (test_peer_received_is (pair->peer, 5, total));
   g_assert_true (mcr_test_wait_flag (&pair->closed, 10000));

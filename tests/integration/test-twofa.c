@@ -35,18 +35,31 @@ ensure_twofa_user (void)
   secret = test_setup_totp (user, password);
 }
 
-static void
-test_token_required (void)
+/* The account's user name and password, with @token and @twofa_cookie
+ * (either may be NULL). */
+static McrServer *
+login_twofa_user (const char       *token,
+                  const char       *twofa_cookie,
+                  McrTokenRequest  *request,
+                  GError          **error)
 {
   McrCredentials c = { 0 };
-  McrTokenRequest request;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(McrServer) server = NULL;
 
   ensure_twofa_user ();
   c.user = user;
   c.password = password;
-  server = login_with (&c, &request, &error);
+  c.token = token;
+  c.twofa_cookie = twofa_cookie;
+  return login_with (&c, request, error);
+}
+
+static void
+test_token_required (void)
+{
+  McrTokenRequest request;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McrServer) server = login_twofa_user (NULL, NULL, &request, &error);
+
   g_assert_error (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED);
   g_test_message ("%s", error->message);
   /* The testbed has no mail, SMS or messenger: no "send me a code". */
@@ -61,16 +74,10 @@ test_token_required (void)
 static void
 test_email_code_unavailable (void)
 {
-  McrCredentials c = { 0 };
   McrTokenRequest request;
   g_autoptr(GError) error = NULL;
-  g_autoptr(McrServer) server = NULL;
+  g_autoptr(McrServer) server = login_twofa_user ("**email**", NULL, &request, &error);
 
-  ensure_twofa_user ();
-  c.user = user;
-  c.password = password;
-  c.token = "**email**";
-  server = login_with (&c, &request, &error);
   /* Asking for an email code where none can be sent is not a wrong code. */
   g_assert_error (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED);
   g_assert_false (request.email_sent);
@@ -79,7 +86,6 @@ test_email_code_unavailable (void)
 static void
 test_wrong_code (void)
 {
-  McrCredentials c = { 0 };
   McrTokenRequest request;
   g_autoptr(GError) error = NULL;
   g_autoptr(McrServer) server = NULL;
@@ -88,10 +94,7 @@ test_wrong_code (void)
   ensure_twofa_user ();
   /* The code of an hour from now: outside the server's ±1 minute window. */
   code = mcr_test_totp (secret, g_get_real_time () / G_USEC_PER_SEC + 3600);
-  c.user = user;
-  c.password = password;
-  c.token = code;
-  server = login_with (&c, &request, &error);
+  server = login_twofa_user (code, NULL, &request, &error);
   g_assert_error (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_BAD_TOKEN);
   g_test_message ("%s", error->message);
   g_assert_cmpuint (request.cookie_days, ==, 30);
@@ -148,16 +151,10 @@ test_right_code_then_cookie (void)
 static void
 test_bad_cookie (void)
 {
-  McrCredentials c = { 0 };
   McrTokenRequest request;
   g_autoptr(GError) error = NULL;
-  g_autoptr(McrServer) server = NULL;
+  g_autoptr(McrServer) server = login_twofa_user (NULL, "not-a-cookie", &request, &error);
 
-  ensure_twofa_user ();
-  c.user = user;
-  c.password = password;
-  c.twofa_cookie = "not-a-cookie";
-  server = login_with (&c, &request, &error);
   /* An expired or foreign cookie just means: a code is needed again. */
   g_assert_error (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED);
 }

@@ -285,7 +285,9 @@ on_echo_incoming (GSocketService    *service,
 }
 
 guint16
-mcr_test_echo_server_start (const char *address)
+mcr_test_service_start (const char *address,
+                        GCallback   on_incoming,
+                        gpointer    data)
 {
   GSocketService *service = g_socket_service_new ();
   g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address ? address : "127.0.0.1");
@@ -296,10 +298,15 @@ mcr_test_echo_server_start (const char *address)
   g_socket_listener_add_address (G_SOCKET_LISTENER (service), want, G_SOCKET_TYPE_STREAM,
                                  G_SOCKET_PROTOCOL_TCP, NULL, &got, &error);
   g_assert_no_error (error);
-  g_signal_connect (service, "incoming", G_CALLBACK (on_echo_incoming), NULL);
+  g_signal_connect (service, "incoming", on_incoming, data);
   g_socket_service_start (service);
-  /* Lives as long as the test program. */
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
+}
+
+guint16
+mcr_test_echo_server_start (const char *address)
+{
+  return mcr_test_service_start (address, G_CALLBACK (on_echo_incoming), NULL);
 }
 
 static gboolean
@@ -398,22 +405,48 @@ guint16
 mcr_test_sink_server_start (const char *address,
                             guint64    *bytes_received)
 {
-  GSocketService *service = g_socket_service_new ();
-  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address ? address : "127.0.0.1");
-  g_autoptr(GSocketAddress) want = g_inet_socket_address_new (inet, 0);
-  g_autoptr(GSocketAddress) got = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_socket_listener_add_address (G_SOCKET_LISTENER (service), want, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, NULL, &got, &error);
-  g_assert_no_error (error);
-  g_signal_connect (service, "incoming", G_CALLBACK (on_sink_incoming), bytes_received);
-  g_socket_service_start (service);
-  /* Lives as long as the test program. */
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
+  return mcr_test_service_start (address, G_CALLBACK (on_sink_incoming), bytes_received);
 }
 
 /* ---- resources ---- */
+
+char *
+mcr_test_write_file (const char *dir,
+                     const char *name,
+                     const char *text)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (path, text, -1, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+void
+mcr_test_iterate_for (guint ms)
+{
+  for (gint64 end = g_get_monotonic_time () + ms * 1000; g_get_monotonic_time () < end;)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (500);
+    }
+}
+
+guint16
+mcr_test_unused_port (const char *address)
+{
+  g_autoptr(GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                       G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) a = g_inet_address_new_from_string (address ? address : "127.0.0.1");
+  g_autoptr(GSocketAddress) want = g_inet_socket_address_new (a, 0);
+  g_autoptr(GSocketAddress) got = NULL;
+
+  /* Bound, never listening, closed on return. */
+  g_assert_true (g_socket_bind (s, want, FALSE, NULL));
+  got = g_socket_get_local_address (s, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (got));
+}
 
 guint
 mcr_test_count_fds (void)
@@ -449,6 +482,19 @@ mcr_test_heap_bytes (void)
 
   return info.uordblks + info.hblkhd;
 #endif
+}
+
+static gboolean
+fds_at_most (gpointer data)
+{
+  return mcr_test_count_fds () <= GPOINTER_TO_UINT (data);
+}
+
+gboolean
+mcr_test_wait_fds_at_most (guint limit,
+                           guint timeout_ms)
+{
+  return mcr_test_wait_until (fds_at_most, GUINT_TO_POINTER (limit), timeout_ms);
 }
 
 gsize

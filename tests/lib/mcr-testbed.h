@@ -48,7 +48,16 @@ gboolean          mcr_test_wait_flag     (const gboolean *flag,
 gboolean          mcr_test_wait_until    (gboolean      (*predicate) (gpointer data),
                                           gpointer        data,
                                           guint           timeout_ms);
+/* Iterates the default main context, without waiting for events, for
+ * @ms (sleeping 0.5 ms between iterations). */
+void              mcr_test_iterate_for   (guint           ms);
 
+/* A TCP service on @address (127.0.0.1 if NULL) that hands each connection
+ * to @on_incoming (a GSocketService::incoming handler, with @data); it lives
+ * as long as the test program. Returns its port. */
+guint16           mcr_test_service_start         (const char *address,
+                                                  GCallback   on_incoming,
+                                                  gpointer    data);
 /* An echo service on 127.0.0.1 (or @address) that the agent can reach: TCP
  * echoes every byte; returns the port. Runs on the default main context. */
 guint16           mcr_test_echo_server_start     (const char *address);
@@ -59,8 +68,21 @@ guint16           mcr_test_udp_echo_server_start (const char *address);
 guint16           mcr_test_sink_server_start     (const char *address,
                                                   guint64    *bytes_received);
 
+/* A TCP port on @address (127.0.0.1 if NULL) that nothing listens on just
+ * now: connections to it are refused, and a program can listen on it. */
+guint16           mcr_test_unused_port           (const char *address);
+
+/* Writes @text to @dir/@name; returns the path. */
+char             *mcr_test_write_file    (const char *dir,
+                                          const char *name,
+                                          const char *text);
+
 /* Open file descriptors of this process (entries of /proc/self/fd). */
 guint             mcr_test_count_fds     (void);
+/* Iterates the default main context until at most @limit are open; FALSE
+ * after @timeout_ms. */
+gboolean          mcr_test_wait_fds_at_most (guint    limit,
+                                             guint    timeout_ms);
 /* Bytes the heap holds for live allocations: under AddressSanitizer its own
  * count (its quarantine keeps freed memory resident, so the RSS says
  * nothing), otherwise glibc's mallinfo2(). */

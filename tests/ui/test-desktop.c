@@ -11,18 +11,16 @@
  * The tests run in order and share one application. */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
+#include "login-helpers.h"
 #include "mcr-application.h"
 #include "mcr-notifier.h"
+#include "mcr-test-router.h"
 #include "mcr-testbed.h"
 #include "mcr-window.h"
+#include "window-driver.h"
 
-#define ROUTER MCR_BUILD_ROOT "/src/meshcentral-router"
-
-static McrApplication *app;
-static McrWindow *window;
 static guint16 echo_port;
 
 /* ---- the notification server ---------------------------------------------- */
@@ -262,19 +260,11 @@ router_start (Router      *router,
 {
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
 
-  g_ptr_array_add (argv, (gpointer) ROUTER);
-  for (guint i = 0; args != NULL && args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
   if (password != NULL)
     g_subprocess_launcher_setenv (launcher, "MCROUTER_PASSWORD", password, TRUE);
   router->exited = FALSE;
-  router->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata,
-                                                  &error);
-  g_assert_no_error (error);
+  router->process = mcr_test_router_spawn (launcher, args);
   g_subprocess_wait_async (router->process, NULL, router_exited, router);
 }
 
@@ -340,18 +330,6 @@ bus_has_router (void)
 
 /* ---- maps ---------------------------------------------------------------- */
 
-static guint16
-free_port (void)
-{
-  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
-  g_autoptr(GError) error = NULL;
-  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
-
-  g_assert_no_error (error);
-  g_socket_listener_close (listener);
-  return port;
-}
-
 typedef struct
 {
   char     buffer[64];
@@ -406,19 +384,13 @@ echoes_soon (gpointer data)
 static McrSession *
 session (void)
 {
-  return mcr_window_get_session (window);
+  return mcr_window_get_session (ui_window);
 }
 
 static guint
 n_maps (void)
 {
   return g_list_model_get_n_items (mcr_session_get_maps (session ()));
-}
-
-static gboolean
-n_maps_is (gpointer data)
-{
-  return n_maps () == GPOINTER_TO_UINT (data);
 }
 
 static McrPortMap *
@@ -447,13 +419,7 @@ map_is_listening (gpointer map)
 static gboolean
 window_visible (gpointer data)
 {
-  return gtk_widget_get_visible (GTK_WIDGET (window)) == GPOINTER_TO_INT (data);
-}
-
-static gboolean
-page_is (gpointer name)
-{
-  return g_strcmp0 (mcr_window_get_page (window), name) == 0;
+  return gtk_widget_get_visible (GTK_WIDGET (ui_window)) == GPOINTER_TO_INT (data);
 }
 
 /* ---- -tray, in a process of its own ---------------------------------------- */
@@ -464,7 +430,7 @@ static void
 test_tray (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  guint16 port = free_port ();
+  guint16 port = mcr_test_unused_port (NULL);
   g_autofree char *host = g_strdup_printf ("-host:%s", tb->address);
   g_autofree char *user = g_strdup_printf ("-user:%s", tb->user);
   g_autofree char *hash = g_strdup_printf ("-certhash:%s", tb->cert_hash);
@@ -523,45 +489,6 @@ test_tray_login_fails (void)
 
 /* ---- links between two processes ------------------------------------------ */
 
-static void
-login_done (GObject      *source,
-            GAsyncResult *result,
-            gpointer      data)
-{
-  *(GAsyncResult **) data = g_object_ref (result);
-}
-
-static gboolean
-has_cookie (gpointer server)
-{
-  return mcr_server_get_auth_cookie (server) != NULL;
-}
-
-/* A real cookie for links, as the web UI puts it in: the server's
- * authcookie for the admin account, URL-encoded. */
-static char *
-link_cookie (void)
-{
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(McrServer) server = mcr_server_new (tb->address, &error);
-  g_autoptr(GAsyncResult) result = NULL;
-  McrCredentials credentials = { .user = tb->user, .password = tb->password };
-  char *cookie;
-
-  g_assert_no_error (error);
-  mcr_tls_policy_add_pinned_hash (mcr_server_get_tls_policy (server), tb->cert_hash);
-  mcr_server_login_async (server, &credentials, NULL, login_done, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_true (mcr_server_login_finish (server, result, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (mcr_test_wait_until (has_cookie, server, 20000));
-  cookie = g_uri_escape_string (mcr_server_get_auth_cookie (server), NULL, FALSE);
-  mcr_server_logout (server);
-  return cookie;
-}
-
 /* The router logging into @path has logged in. */
 static gboolean
 file_has (gpointer path)
@@ -603,13 +530,6 @@ echo_link (const char *cookie,
                           extra);
 }
 
-/* A failed assertion aborts this program: the router must not outlive it. */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
 /* Two launches of the built program, as a browser starts it for two
  * links: the first logs in with its link's cookie (no password, the
  * certificate trusted by the link's hash) and maps; the second hands its
@@ -619,16 +539,16 @@ die_with_parent (gpointer data)
 static void
 test_two_links (void)
 {
-  g_autofree char *cookie = link_cookie ();
-  guint16 first_port = free_port ();
-  guint16 second_port = free_port ();
+  g_autofree char *cookie = test_link_cookie (mcr_testbed_get ());
+  guint16 first_port = mcr_test_unused_port (NULL);
+  guint16 second_port = mcr_test_unused_port (NULL);
   g_autofree char *first = echo_link (cookie, first_port, "&autoexit=1");
   g_autofree char *second = echo_link (cookie, second_port, "&remoteip=127.0.0.1");
   g_autofree char *log_path = g_build_filename (g_get_tmp_dir (), "mcr-two-links-XXXXXX", NULL);
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autoptr(GError) error = NULL;
   g_autofree char *log = NULL;
-  const char *first_argv[] = { ROUTER, first, NULL };
+  const char *first_args[] = { first, NULL };
   const char *second_args[] = { second, NULL };
   Router router = { 0 };
   gint64 closed;
@@ -641,9 +561,8 @@ test_two_links (void)
   /* Debug messages go to standard output. */
   g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
   g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "mcr-window mcr-session", TRUE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  router.process = g_subprocess_launcher_spawnv (launcher, first_argv, &error);
-  g_assert_no_error (error);
+  g_subprocess_launcher_set_child_setup (launcher, mcr_test_router_child_setup, NULL, NULL);
+  router.process = mcr_test_router_spawn (launcher, first_args);
   g_subprocess_wait_async (router.process, NULL, router_exited, &router);
 
   /* Up and logged in by its link (its map is not connected to: that would
@@ -688,20 +607,20 @@ test_register (void)
   g_autoptr(McrOptions) options = g_new0 (McrOptions, 1);
   char *hashes[] = { tb->cert_hash, NULL };
 
-  app = mcr_application_new (NULL);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  ui_app = mcr_application_new (NULL);
+  g_assert_true (g_application_register (G_APPLICATION (ui_app), NULL, &error));
   g_assert_no_error (error);
-  g_assert_false (g_application_get_is_remote (G_APPLICATION (app)));
+  g_assert_false (g_application_get_is_remote (G_APPLICATION (ui_app)));
 
-  g_application_activate (G_APPLICATION (app));
-  window = MCR_WINDOW (gtk_application_get_windows (GTK_APPLICATION (app))->data);
-  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_application_activate (G_APPLICATION (ui_app));
+  ui_window = MCR_WINDOW (gtk_application_get_windows (GTK_APPLICATION (ui_app))->data);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
 
   options->certhashes = hashes;
-  mcr_window_apply_options (window, options);
+  mcr_window_apply_options (ui_window, options);
   options->certhashes = NULL;
-  mcr_window_login (window, tb->address, tb->user, tb->password);
-  g_assert_true (mcr_test_wait_until (page_is, "devices", 30000));
+  mcr_window_login (ui_window, tb->address, tb->user, tb->password);
+  g_assert_true (mcr_test_wait_until (ui_page_is, "devices", 30000));
   g_assert_true (mcr_test_wait_until (device_online, tb->node_id, 30000));
 }
 
@@ -716,10 +635,10 @@ test_close_keeps_maps (void)
   g_autofree char *buttons = NULL;
 
   g_assert_true (mcr_test_wait_until (map_is_listening, map, 30000));
-  gtk_window_close (GTK_WINDOW (window));
+  gtk_window_close (GTK_WINDOW (ui_window));
 
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
-  g_assert_true (gtk_application_get_windows (GTK_APPLICATION (app))->data == window);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
+  g_assert_true (gtk_application_get_windows (GTK_APPLICATION (ui_app))->data == ui_window);
   note = wait_call ("AddNotification", MCR_NOTIFICATION_BACKGROUND, from, 10000);
   g_assert_cmpstr (note->app_id, ==, "org.meshcentral.Router");
   g_assert_cmpstr (note_string (note, "title"), ==, "MeshCentral Router is still running");
@@ -745,27 +664,18 @@ test_show_window_action (void)
   wait_call ("RemoveNotification", MCR_NOTIFICATION_BACKGROUND, from, 5000);
 }
 
-static void
-settle (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
-}
-
 static gboolean
 window_active (gpointer data)
 {
-  return gtk_window_is_active (GTK_WINDOW (window));
+  return gtk_window_is_active (GTK_WINDOW (ui_window));
 }
 
 static const char *
 banner_text (void)
 {
-  GObject *revealer = gtk_widget_get_template_child (GTK_WIDGET (window), MCR_TYPE_WINDOW,
+  GObject *revealer = gtk_widget_get_template_child (GTK_WIDGET (ui_window), MCR_TYPE_WINDOW,
                                                      "banner_revealer");
-  GObject *label = gtk_widget_get_template_child (GTK_WIDGET (window), MCR_TYPE_WINDOW,
+  GObject *label = gtk_widget_get_template_child (GTK_WIDGET (ui_window), MCR_TYPE_WINDOW,
                                                   "banner_label");
 
   if (!gtk_revealer_get_reveal_child (GTK_REVEALER (revealer)))
@@ -812,22 +722,22 @@ test_map_failure (void)
     {
       CallQuery query = { "AddNotification", "map-", TRUE, calls->len };
 
-      mcr_window_queue_maps (window, specs);
+      mcr_window_queue_maps (ui_window, specs);
       g_assert_nonnull (banner_text ());
       g_assert_nonnull (strstr (banner_text (), body));
-      settle (1000);
+      ui_settle (1000);
       g_assert_null (find_call (&query));
-      mcr_window_show_message (window, NULL, FALSE);
+      mcr_window_show_message (ui_window, NULL, FALSE);
     }
   else
     g_test_message ("the window did not get the focus: the focused case is not checked");
 
-  gtk_window_close (GTK_WINDOW (window));
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
+  gtk_window_close (GTK_WINDOW (ui_window));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
 
   from = calls->len;
   /* As a -map: option, a file or a link would: queued, then started. */
-  mcr_window_queue_maps (window, specs);
+  mcr_window_queue_maps (ui_window, specs);
   g_assert_cmpuint (n_maps (), ==, before);
   first = wait_call_prefix ("AddNotification", "map-", from, 10000);
   first_id = g_strdup (first->id);
@@ -835,7 +745,7 @@ test_map_failure (void)
   g_assert_cmpstr (note_string (first, "body"), ==, body);
 
   from = calls->len;
-  mcr_window_queue_maps (window, specs);
+  mcr_window_queue_maps (ui_window, specs);
   second = wait_call ("AddNotification", first_id, from, 10000);
   g_assert_cmpstr (note_string (second, "body"), ==, body);
   g_assert_cmpuint (n_maps (), ==, before);
@@ -869,7 +779,7 @@ test_device_offline (void)
   guint from = calls->len;
   Call *note;
 
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
   g_assert_true (mcr_testbed_run ("agent-stop", NULL, NULL));
   note = wait_call ("AddNotification", id, from, 60000);
   g_assert_cmpstr (note_string (note, "title"), ==, offline);
@@ -900,7 +810,7 @@ test_second_instance (void)
   McrServer *server = mcr_session_get_server (session ());
   guint before;
 
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
   second_instance (NULL);
   g_assert_true (mcr_test_wait_until (window_visible, GINT_TO_POINTER (TRUE), 10000));
 
@@ -911,7 +821,7 @@ test_second_instance (void)
                           tb->address, tb->user, tb->node_name, tb->node_id);
   g_assert_true (g_file_set_contents (path, json, -1, &error));
   second_instance (file_args);
-  g_assert_true (mcr_test_wait_until (n_maps_is, GUINT_TO_POINTER (before + 1), 20000));
+  g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (before + 1), 20000));
   {
     g_autoptr(McrPortMap) map = g_list_model_get_item (mcr_session_get_maps (session ()), before);
 
@@ -929,7 +839,7 @@ test_second_instance (void)
                           tb->address, cookie, tb->cert_hash, tb->node_id, echo_port);
   link_args[0] = link;
   second_instance (link_args);
-  g_assert_true (mcr_test_wait_until (n_maps_is, GUINT_TO_POINTER (before + 2), 20000));
+  g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (before + 2), 20000));
   g_assert_true (mcr_session_get_server (session ()) == server);
   g_assert_cmpint (mcr_server_get_state (server), ==, MCR_SERVER_STATE_CONNECTED);
   {
@@ -959,7 +869,7 @@ typedef struct
 static gboolean
 close_window_idle (gpointer data)
 {
-  gtk_window_close (GTK_WINDOW (window));
+  gtk_window_close (GTK_WINDOW (ui_window));
   return G_SOURCE_REMOVE;
 }
 
@@ -970,7 +880,7 @@ still_running (gpointer data)
   RunCheck *check = data;
   g_autoptr(McrPortMap) map = g_list_model_get_item (mcr_session_get_maps (session ()), 0);
 
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
   g_assert_true (echoes (mcr_port_map_get_local_port (map)));
   check->kept_running = TRUE;
 
@@ -978,10 +888,10 @@ still_running (gpointer data)
    * application ends, and g_application_run () returns. */
   second_instance (NULL);
   g_assert_true (mcr_test_wait_until (window_visible, GINT_TO_POINTER (TRUE), 10000));
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.logout", NULL);
-  g_assert_true (mcr_test_wait_until (page_is, "login", 5000));
+  gtk_widget_activate_action (GTK_WIDGET (ui_window), "win.logout", NULL);
+  g_assert_true (mcr_test_wait_until (ui_page_is, "login", 5000));
   g_assert_cmpuint (mcr_session_get_n_active_maps (session ()), ==, 0);
-  gtk_window_close (GTK_WINDOW (window));
+  gtk_window_close (GTK_WINDOW (ui_window));
   check->closed_empty = TRUE;
   return G_SOURCE_REMOVE;
 }
@@ -992,7 +902,7 @@ watchdog (gpointer data)
   RunCheck *check = data;
 
   check->timed_out = TRUE;
-  g_application_quit (G_APPLICATION (app));
+  g_application_quit (G_APPLICATION (ui_app));
   return G_SOURCE_REMOVE;
 }
 
@@ -1009,14 +919,14 @@ test_run_until_closed (void)
   g_idle_add (close_window_idle, NULL);
   g_timeout_add (1500, still_running, &check);
   timer = g_timeout_add_seconds (120, watchdog, &check);
-  status = g_application_run (G_APPLICATION (app), 0, NULL);
+  status = g_application_run (G_APPLICATION (ui_app), 0, NULL);
   g_assert_false (check.timed_out);
   g_source_remove (timer);
   g_assert_cmpint (status, ==, 0);
   g_assert_true (check.kept_running);
   g_assert_true (check.closed_empty);
-  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (app)));
-  window = NULL;
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (ui_app)));
+  ui_window = NULL;
 }
 
 int
@@ -1027,11 +937,7 @@ main (int argc, char **argv)
   /* The accessibility bus would be started on our bus, its daemons writing
    * to our stdout, which is TAP; the routers we start inherit this. */
   g_setenv ("GTK_A11Y", "none", TRUE);
-  gtk_test_init (&argc, &argv, NULL);
-  /* GTK 4.8 warns when a blinking cursor's entry loses focus without an
-   * event, which happens without a window manager. */
-  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
-  mcr_testbed_get ();
+  ui_init (&argc, &argv);
   notification_server_start ();
   echo_port = mcr_test_echo_server_start (NULL);
 
@@ -1047,7 +953,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/desktop/run-until-closed", test_run_until_closed);
   status = g_test_run ();
 
-  g_clear_object (&app);
+  g_clear_object (&ui_app);
   g_clear_pointer (&calls, g_ptr_array_unref);
   g_clear_object (&shell);
   return status;

@@ -19,10 +19,9 @@
 #include "mcr-map-file.h"
 #include "mcr-testbed.h"
 #include "mcr-window.h"
+#include "window-driver.h"
 #include "../integration/relay-test-util.h"
 
-static McrApplication *app;
-static McrWindow *window;
 static char *work_dir;
 static guint16 echo_port;
 
@@ -31,7 +30,7 @@ static guint16 echo_port;
 static McrSession *
 session (void)
 {
-  return mcr_window_get_session (window);
+  return mcr_window_get_session (ui_window);
 }
 
 static McrServer *
@@ -46,12 +45,6 @@ n_maps (void)
   return g_list_model_get_n_items (mcr_session_get_maps (session ()));
 }
 
-static gboolean
-n_maps_is (gpointer data)
-{
-  return n_maps () == GPOINTER_TO_UINT (data);
-}
-
 static McrPortMap *
 map_at (guint i)
 {
@@ -60,37 +53,18 @@ map_at (guint i)
   return map; /* the session keeps it */
 }
 
-static gboolean
-page_is (gpointer name)
-{
-  return g_strcmp0 (mcr_window_get_page (window), name) == 0;
-}
-
-static void
-wait_page (const char *name,
-           guint       timeout_ms)
-{
-  if (!mcr_test_wait_until (page_is, (gpointer) name, timeout_ms))
-    g_error ("waited for the %s page, still on %s", name, mcr_window_get_page (window));
-}
-
 static McrLoginPage *
 login_page (void)
 {
-  GtkStack *stack = GTK_STACK (gtk_widget_get_template_child (GTK_WIDGET (window), MCR_TYPE_WINDOW,
-                                                              "stack"));
-
-  return MCR_LOGIN_PAGE (gtk_stack_get_child_by_name (stack, "login"));
+  return MCR_LOGIN_PAGE (ui_page ("login"));
 }
 
 static const char *
 banner_text (void)
 {
-  GtkRevealer *revealer = GTK_REVEALER (gtk_widget_get_template_child (GTK_WIDGET (window),
-                                                                       MCR_TYPE_WINDOW,
-                                                                       "banner_revealer"));
-  GtkLabel *label = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (window),
-                                                              MCR_TYPE_WINDOW, "banner_label"));
+  GtkRevealer *revealer = GTK_REVEALER (ui_template_child (ui_window, MCR_TYPE_WINDOW,
+                                                           "banner_revealer"));
+  GtkLabel *label = GTK_LABEL (ui_template_child (ui_window, MCR_TYPE_WINDOW, "banner_label"));
 
   return gtk_revealer_get_reveal_child (revealer) ? gtk_label_get_text (label) : NULL;
 }
@@ -107,14 +81,6 @@ map_listening (gpointer map)
   return mcr_port_map_get_state (map) == MCR_PORT_MAP_STATE_LISTENING;
 }
 
-static gboolean
-echoed (gpointer data)
-{
-  TestPeer *peer = data;
-
-  return peer->error != NULL || (peer->sent == peer->to_send && peer->received >= peer->to_send);
-}
-
 /* @bytes through @map come back exactly. */
 static void
 assert_echoes (McrPortMap *map,
@@ -125,25 +91,13 @@ assert_echoes (McrPortMap *map,
 
   g_assert_true (mcr_test_wait_until (map_listening, map, 30000));
   peer = test_peer_connect (mcr_port_map_get_local_port (map), bytes, seed);
-  if (!mcr_test_wait_until (echoed, peer, 60000))
+  if (!mcr_test_wait_until (test_peer_echoed, peer, 60000))
     g_error ("%" G_GUINT64_FORMAT " bytes sent, %" G_GUINT64_FORMAT " came back; the map "
              "sent %" G_GUINT64_FORMAT ", received %" G_GUINT64_FORMAT ", %u connections",
              peer->sent, peer->received, mcr_port_map_get_bytes_sent (map),
              mcr_port_map_get_bytes_received (map), mcr_port_map_get_n_connections (map));
   g_assert_no_error (peer->error);
   g_assert_true (test_peer_echo_matches (peer));
-}
-
-static char *
-write_file (const char *name,
-            const char *text)
-{
-  char *path = g_build_filename (work_dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (g_file_set_contents (path, text, -1, &error));
-  g_assert_no_error (error);
-  return path;
 }
 
 /* A file for @hostname (with @password, if not NULL) with one map by node
@@ -163,7 +117,7 @@ echo_file (const char *name,
                      hostname, tb->user, pass, tb->cert_hash, tb->node_name, tb->node_id,
                      echo_port);
 
-  return write_file (name, text);
+  return mcr_test_write_file (work_dir, name, text);
 }
 
 static McrOptions *
@@ -199,11 +153,11 @@ test_command_line_file (void)
   const char *args[] = { path, writable_pass, map, NULL };
   g_autoptr(McrOptions) options = parse (args);
 
-  mcr_window_apply_options (window, options);
+  mcr_window_apply_options (ui_window, options);
   g_assert_cmpstr (mcr_login_page_get_server (login_page ()), ==, tb->address);
   g_assert_cmpstr (mcr_login_page_get_user (login_page ()), ==, tb->user);
-  g_assert_true (mcr_test_wait_until (n_maps_is, GUINT_TO_POINTER (2), 60000));
-  wait_page ("maps", 5000);
+  g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (2), 60000));
+  ui_wait_page ("maps", 5000);
   assert_echoes (map_at (0), 1024 * 1024, 41);
   assert_echoes (map_at (1), 1024 * 1024, 42);
   g_free (writable_pass);
@@ -235,7 +189,7 @@ test_save_and_load (void)
   g_assert_null (mcr_port_map_get_spec (map)->node_id);
   g_assert_cmpuint (n_maps (), ==, 3);
 
-  g_assert_true (mcr_window_save_mappings (window, file, &error));
+  g_assert_true (mcr_window_save_mappings (ui_window, file, &error));
   g_assert_no_error (error);
   saved = mcr_map_file_new_from_file (file, NULL, &error);
   g_assert_no_error (error);
@@ -259,8 +213,8 @@ test_save_and_load (void)
   /* Opened again (as a file dropped or opened from the menu): identical
    * maps are kept as they are, so remove them first. */
   mcr_session_remove_all_maps (session ());
-  mcr_window_open (window, file);
-  g_assert_true (mcr_test_wait_until (n_maps_is, GUINT_TO_POINTER (3), 20000));
+  mcr_window_open (ui_window, file);
+  g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (3), 20000));
   g_assert_cmpint (mcr_port_map_get_spec (map_at (2))->app_id, ==, MCR_APP_HTTP);
   assert_echoes (map_at (2), 256 * 1024, 43);
   g_unlink (path);
@@ -311,8 +265,8 @@ test_link_same_server (void)
   /* As GApplication hands it over from a second launch. */
   file = g_file_new_for_uri (link);
   id = g_signal_connect (session (), "auto-exit", G_CALLBACK (on_auto_exit), &exit_at);
-  mcr_window_open (window, file);
-  g_assert_true (mcr_test_wait_until (n_maps_is, GUINT_TO_POINTER (n + 1), 20000));
+  mcr_window_open (ui_window, file);
+  g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (n + 1), 20000));
   g_assert_true (server () == before);
   g_assert_cmpint (mcr_server_get_state (before), ==, MCR_SERVER_STATE_CONNECTED);
   map = map_at (n);
@@ -333,11 +287,12 @@ static void
 test_broken_file (void)
 {
   McrServer *before = server ();
-  g_autofree char *path = write_file ("broken.mcrouter", "{\"hostname\": \"x\", \"mappings\": 3");
+  g_autofree char *path = mcr_test_write_file (work_dir, "broken.mcrouter",
+                                               "{\"hostname\": \"x\", \"mappings\": 3");
   g_autoptr(GFile) file = g_file_new_for_path (path);
   guint n = n_maps ();
 
-  mcr_window_open (window, file);
+  mcr_window_open (ui_window, file);
   g_assert_true (mcr_test_wait_until (banner_has, "broken.mcrouter: not valid JSON", 10000));
   g_assert_true (server () == before);
   g_assert_cmpuint (n_maps (), ==, n);
@@ -369,7 +324,9 @@ static gboolean
 switch_asked (gpointer data)
 {
 #if GTK_CHECK_VERSION (4, 10, 0)
-  return g_action_group_get_action_enabled (G_ACTION_GROUP (gtk_widget_get_action_group (GTK_WIDGET (window), "win")), "switch-server");
+  GActionGroup *actions = gtk_widget_get_action_group (GTK_WIDGET (ui_window), "win");
+
+  return g_action_group_get_action_enabled (actions, "switch-server");
 #else
   return switch_dialog () != NULL;
 #endif
@@ -381,7 +338,7 @@ static void
 answer_switch (gboolean accept)
 {
 #if GTK_CHECK_VERSION (4, 10, 0)
-  gtk_widget_activate_action (GTK_WIDGET (window), accept ? "win.switch-server"
+  gtk_widget_activate_action (GTK_WIDGET (ui_window), accept ? "win.switch-server"
                                                           : "win.keep-server", NULL);
 #else
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
@@ -414,7 +371,7 @@ test_other_server (void)
   g_autofree char *question = NULL;
 
   g_assert_cmpuint (n, >, 0);
-  mcr_window_open (window, file);
+  mcr_window_open (ui_window, file);
   g_assert_true (mcr_test_wait_until (switch_asked, NULL, 10000));
 #if !GTK_CHECK_VERSION (4, 10, 0)
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
@@ -433,11 +390,11 @@ test_other_server (void)
   g_assert_cmpuint (n_maps (), ==, n);
   g_assert_null (switch_dialog ());
 
-  mcr_window_open (window, file);
+  mcr_window_open (ui_window, file);
   g_assert_true (mcr_test_wait_until (switch_asked, NULL, 10000));
   answer_switch (TRUE);
   g_assert_true (mcr_test_wait_until (logged_into, other, 60000));
-  g_assert_true (mcr_test_wait_until (n_maps_is, GUINT_TO_POINTER (1), 30000));
+  g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (1), 30000));
   assert_echoes (map_at (0), 256 * 1024, 45);
   g_unlink (path);
 }
@@ -448,19 +405,11 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   int status;
 
-  gtk_test_init (&argc, &argv, NULL);
-  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
-  mcr_testbed_get ();
+  ui_init (&argc, &argv);
   echo_port = mcr_test_echo_server_start (NULL);
   work_dir = g_dir_make_tmp ("mcr-ui-files-XXXXXX", &error);
   g_assert_no_error (error);
-
-  app = mcr_application_new (NULL);
-  g_application_set_flags (G_APPLICATION (app),
-                           g_application_get_flags (G_APPLICATION (app)) | G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
-  window = mcr_window_new (app);
-  gtk_window_present (GTK_WINDOW (window));
+  ui_open_window ();
 
   g_test_add_func ("/ui/files/command-line-file", test_command_line_file);
   g_test_add_func ("/ui/files/save-and-load", test_save_and_load);
@@ -469,8 +418,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/files/other-server", test_other_server);
   status = g_test_run ();
 
-  gtk_window_destroy (GTK_WINDOW (window));
-  g_object_unref (app);
+  ui_close_window ();
   g_rmdir (work_dir);
   g_free (work_dir);
   return status;

@@ -26,26 +26,16 @@
 #include "mcr-session.h"
 #include "mcr-testbed.h"
 #include "mcr-window.h"
+#include "window-driver.h"
 
-static McrApplication *app;
-static McrWindow *window;
 static char *dir;
 static char *script;
 static char *marker;
 
-static void
-settle (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
-}
-
 static gboolean
 has_map_listening (gpointer data)
 {
-  GListModel *maps = mcr_session_get_maps (mcr_window_get_session (window));
+  GListModel *maps = mcr_session_get_maps (mcr_window_get_session (ui_window));
 
   for (guint i = 0; i < g_list_model_get_n_items (maps); i++)
     {
@@ -60,7 +50,7 @@ has_map_listening (gpointer data)
 static McrPortMap *
 first_map (void)
 {
-  GListModel *maps = mcr_session_get_maps (mcr_window_get_session (window));
+  GListModel *maps = mcr_session_get_maps (mcr_window_get_session (ui_window));
 
   g_assert_cmpuint (g_list_model_get_n_items (maps), ==, 1);
   return g_list_model_get_item (maps, 0);
@@ -77,13 +67,13 @@ on_launch_failed (McrSession *session,
 static gboolean
 logged_out (gpointer data)
 {
-  return mcr_session_get_server (mcr_window_get_session (window)) == NULL;
+  return mcr_session_get_server (mcr_window_get_session (ui_window)) == NULL;
 }
 
 static void
 log_out (void)
 {
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.logout", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (ui_window), "win.logout", NULL);
   g_assert_true (mcr_test_wait_until (logged_out, NULL, 5000));
 }
 
@@ -105,7 +95,7 @@ static void
 test_file (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  McrSession *session = mcr_window_get_session (window);
+  McrSession *session = mcr_window_get_session (ui_window);
   g_autofree char *path = g_build_filename (dir, "launch.mcrouter", NULL);
   g_autofree char *json = NULL;
   g_autoptr(GFile) file = g_file_new_for_path (path);
@@ -123,12 +113,12 @@ test_file (void)
   g_assert_true (g_file_set_contents (path, json, -1, &error));
   id = g_signal_connect (session, "launch-failed", G_CALLBACK (on_launch_failed), failures);
 
-  mcr_window_open (window, file);
+  mcr_window_open (ui_window, file);
   g_assert_true (mcr_test_wait_until (has_map_listening, NULL, 60000));
   map = first_map ();
   g_assert_false (mcr_port_map_get_spec (map)->launch);
   g_assert_cmpstr (mcr_port_map_get_spec (map)->app_name, ==, script);
-  settle (1500);
+  ui_settle (1500);
   g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
 
   /* The user opens the map: its app is looked up among the user's own, and
@@ -136,7 +126,7 @@ test_file (void)
   g_assert_false (mcr_session_open_map (session, map, NULL, &error));
   g_test_message ("opening the map: %s", error->message);
   g_assert_error (error, MCR_LAUNCHER_ERROR, MCR_LAUNCHER_ERROR_NO_APP);
-  settle (1000);
+  ui_settle (1000);
   g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
 
   g_signal_handler_disconnect (session, id);
@@ -144,19 +134,11 @@ test_file (void)
   g_unlink (path);
 }
 
-static gboolean
-has_auth_cookie (gpointer data)
-{
-  return mcr_server_get_auth_cookie (data) != NULL;
-}
-
 static void
 test_link (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  McrSession *session = mcr_window_get_session (window);
-  g_autoptr(McrServer) server = NULL;
-  g_autoptr(GError) error = NULL;
+  McrSession *session = mcr_window_get_session (ui_window);
   g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(McrPortMap) map = NULL;
   g_autofree char *cookie = NULL;
@@ -166,12 +148,7 @@ test_link (void)
   gulong id;
 
   /* A fresh login cookie, as the web UI puts in its links. */
-  server = test_server_new (tb);
-  g_assert_true (test_login_password (server, tb->user, tb->password, &error));
-  g_assert_no_error (error);
-  g_assert_true (mcr_test_wait_until (has_auth_cookie, server, 30000));
-  cookie = g_uri_escape_string (mcr_server_get_auth_cookie (server), NULL, FALSE);
-  mcr_server_logout (server);
+  cookie = test_link_cookie (tb);
 
   link = g_strdup_printf ("mcrouter://%s/control.ashx?c=%s&t=%s&l=en&nodeid=%s&remoteport=7"
                           "&protocol=1&appid=0&localport=0&name=%s&launch=%s",
@@ -180,12 +157,12 @@ test_link (void)
   file = g_file_new_for_uri (link);
   id = g_signal_connect (session, "launch-failed", G_CALLBACK (on_launch_failed), failures);
 
-  mcr_window_open (window, file);
+  mcr_window_open (ui_window, file);
   g_assert_true (mcr_test_wait_until (has_map_listening, NULL, 60000));
   map = first_map ();
   /* A link's map opens its app: a custom one without a program, here. */
   g_assert_true (mcr_port_map_get_spec (map)->launch);
-  settle (1500);
+  ui_settle (1500);
   for (guint i = 0; i < failures->len; i++)
     g_test_message ("launch failed: %s", (char *) g_ptr_array_index (failures, i));
   g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
@@ -197,7 +174,7 @@ test_link (void)
 static gboolean
 logged_in (gpointer data)
 {
-  McrServer *server = mcr_session_get_server (mcr_window_get_session (window));
+  McrServer *server = mcr_session_get_server (mcr_window_get_session (ui_window));
 
   return server != NULL && mcr_server_get_devices_loaded (server);
 }
@@ -223,7 +200,7 @@ static void
 test_all_interfaces_marked (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  McrSession *session = mcr_window_get_session (window);
+  McrSession *session = mcr_window_get_session (ui_window);
   g_autoptr(GSettings) settings = g_settings_new ("org.meshcentral.Router");
   g_autoptr(McrMapSpec) spec = mcr_map_spec_new ();
   g_autoptr(GError) error = NULL;
@@ -238,7 +215,7 @@ test_all_interfaces_marked (void)
     g_autoptr(McrOptions) options = mcr_options_parse (G_N_ELEMENTS (args) - 1, args, &error);
 
     g_assert_no_error (error);
-    mcr_window_apply_options (window, options);
+    mcr_window_apply_options (ui_window, options);
   }
   g_assert_true (mcr_test_wait_until (logged_in, NULL, 60000));
   spec->node_id = g_strdup (tb->node_id);
@@ -269,9 +246,7 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   int status;
 
-  gtk_test_init (&argc, &argv, NULL);
-  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
-  mcr_testbed_get ();
+  ui_init (&argc, &argv);
 
   dir = g_dir_make_tmp ("mcr-ui-security-XXXXXX", &error);
   g_assert_no_error (error);
@@ -284,12 +259,7 @@ main (int    argc,
     g_assert_cmpint (g_chmod (script, 0755), ==, 0);
   }
 
-  app = mcr_application_new (NULL);
-  g_application_set_flags (G_APPLICATION (app),
-                           g_application_get_flags (G_APPLICATION (app)) | G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
-  window = mcr_window_new (app);
-  gtk_window_present (GTK_WINDOW (window));
+  ui_open_window ();
 
   g_test_add_func ("/ui/security/script-works", test_script_works);
   g_test_add_func ("/ui/security/file-launch", test_file);
@@ -297,8 +267,7 @@ main (int    argc,
   g_test_add_func ("/ui/security/all-interfaces-marked", test_all_interfaces_marked);
   status = g_test_run ();
 
-  gtk_window_destroy (GTK_WINDOW (window));
-  g_object_unref (app);
+  ui_close_window ();
   g_unlink (marker);
   g_unlink (script);
   g_rmdir (dir);

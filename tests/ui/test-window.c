@@ -7,9 +7,8 @@
  * under the build folder (screenshots/). */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
-#include <json-glib/json-glib.h>
-#include <unistd.h>
 
+#include "login-helpers.h"
 #include "mcr-application.h"
 #include "mcr-cert-page.h"
 #include "mcr-custom-apps-dialog.h"
@@ -23,85 +22,14 @@
 #include "mcr-testbed.h"
 #include "mcr-token-page.h"
 #include "mcr-window.h"
-
-static McrApplication *app;
-static McrWindow *window;
+#include "window-driver.h"
 
 /* ---- driving the window -------------------------------------------------- */
-
-static GtkWidget *
-template_child (gpointer    widget,
-                GType       type,
-                const char *name)
-{
-  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
-
-  g_assert_nonnull (child);
-  return GTK_WIDGET (child);
-}
-
-static GtkWidget *
-page (const char *name)
-{
-  GtkStack *stack = GTK_STACK (template_child (window, MCR_TYPE_WINDOW, "stack"));
-  GtkStack *views = GTK_STACK (template_child (window, MCR_TYPE_WINDOW, "view_stack"));
-  GtkWidget *child = gtk_stack_get_child_by_name (stack, name);
-
-  if (child == NULL)
-    child = gtk_stack_get_child_by_name (views, name);
-  g_assert_nonnull (child);
-  return child;
-}
-
-static gboolean
-page_is (gpointer name)
-{
-  return g_strcmp0 (mcr_window_get_page (window), name) == 0;
-}
-
-static void
-wait_page (const char *name,
-           guint       timeout_ms)
-{
-  if (!mcr_test_wait_until (page_is, (gpointer) name, timeout_ms))
-    g_error ("waited for the %s page, still on %s", name, mcr_window_get_page (window));
-}
-
-static void
-set_text (gpointer    widget,
-          GType       type,
-          const char *child,
-          const char *text)
-{
-  gtk_editable_set_text (GTK_EDITABLE (template_child (widget, type, child)), text);
-}
-
-/* Lets layout, animations and idle work settle. */
-static void
-settle (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
-}
-
-static void
-fill_login (const char *server,
-            const char *user,
-            const char *password)
-{
-  McrLoginPage *login = MCR_LOGIN_PAGE (page ("login"));
-
-  set_text (login, MCR_TYPE_LOGIN_PAGE, "server_entry", server);
-  set_text (login, MCR_TYPE_LOGIN_PAGE, "user_entry", user);
-  set_text (login, MCR_TYPE_LOGIN_PAGE, "password_entry", password);
-}
 
 static void
 click_login (void)
 {
-  GtkWidget *button = template_child (page ("login"), MCR_TYPE_LOGIN_PAGE, "login_button");
+  GtkWidget *button = ui_template_child (ui_page ("login"), MCR_TYPE_LOGIN_PAGE, "login_button");
 
   g_assert_true (gtk_widget_is_sensitive (button));
   g_signal_emit_by_name (button, "clicked");
@@ -110,49 +38,7 @@ click_login (void)
 static gboolean
 login_idle (gpointer data)
 {
-  return !mcr_login_page_get_busy (MCR_LOGIN_PAGE (page ("login")));
-}
-
-/* ---- screenshots --------------------------------------------------------- */
-
-static void
-screenshot (GtkWidget  *widget,
-            const char *name)
-{
-  g_autofree char *dir = g_build_filename (MCR_BUILD_ROOT, "screenshots", NULL);
-  g_autofree char *file = g_strdup_printf ("%s.png", name);
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
-  int width, height;
-
-  settle (600);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (width, >, 0);
-  paintable = gtk_widget_paintable_new (widget);
-  /* Nothing to paint until the window has drawn a frame: on a loaded
-   * machine that can take longer than the settling above. */
-  for (guint tries = 0; node == NULL && tries < 50; tries++)
-    {
-      if (tries > 0)
-        {
-          gtk_widget_queue_draw (widget);
-          settle (200);
-        }
-      snapshot = gtk_snapshot_new ();
-      gdk_paintable_snapshot (paintable, snapshot, width, height);
-      node = gtk_snapshot_free_to_node (snapshot);
-    }
-  g_assert_nonnull (node);
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
+  return !mcr_login_page_get_busy (MCR_LOGIN_PAGE (ui_page ("login")));
 }
 
 /* ---- tests --------------------------------------------------------------- */
@@ -161,12 +47,12 @@ static void
 test_wrong_password (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  McrLoginPage *login = MCR_LOGIN_PAGE (page ("login"));
+  McrLoginPage *login = MCR_LOGIN_PAGE (ui_page ("login"));
   const char *message;
 
-  wait_page ("login", 1000);
-  fill_login (tb->address, tb->user, "");
-  screenshot (GTK_WIDGET (window), "login");
+  ui_wait_page ("login", 1000);
+  ui_fill_login (tb->address, tb->user, "");
+  ui_screenshot (GTK_WIDGET (ui_window), "login");
 
   /* The certificate is pinned for this test: the password is what fails. */
   {
@@ -174,14 +60,14 @@ test_wrong_password (void)
     char *hashes[] = { tb->cert_hash, NULL };
 
     options->certhashes = hashes;
-    mcr_window_apply_options (window, options);
+    mcr_window_apply_options (ui_window, options);
     options->certhashes = NULL;
   }
-  fill_login (tb->address, tb->user, "not-the-password");
+  ui_fill_login (tb->address, tb->user, "not-the-password");
   click_login ();
   g_assert_true (mcr_test_wait_until (login_idle, NULL, 30000));
 
-  wait_page ("login", 1000);
+  ui_wait_page ("login", 1000);
   message = mcr_login_page_get_message (login);
   g_assert_nonnull (message);
   g_test_message ("shown: %s", message);
@@ -190,12 +76,12 @@ test_wrong_password (void)
   g_assert_cmpstr (mcr_login_page_get_server (login), ==, tb->address);
   g_assert_cmpstr (mcr_login_page_get_user (login), ==, tb->user);
   g_assert_cmpstr (mcr_login_page_get_password (login), ==, "not-the-password");
-  screenshot (GTK_WIDGET (window), "login-error");
+  ui_screenshot (GTK_WIDGET (ui_window), "login-error");
 
   {
     g_autoptr(McrOptions) options = g_new0 (McrOptions, 1);
 
-    mcr_window_apply_options (window, options); /* unpins */
+    mcr_window_apply_options (ui_window, options); /* unpins */
   }
 }
 
@@ -206,25 +92,25 @@ test_untrusted_certificate (void)
   McrCertPage *cert;
   const char *hash;
 
-  fill_login (tb->address, tb->user, tb->password);
+  ui_fill_login (tb->address, tb->user, tb->password);
   click_login ();
-  wait_page ("certificate", 30000);
+  ui_wait_page ("certificate", 30000);
 
-  cert = MCR_CERT_PAGE (page ("certificate"));
+  cert = MCR_CERT_PAGE (ui_page ("certificate"));
   hash = mcr_cert_page_get_sha384 (cert);
   g_assert_nonnull (hash);
   g_assert_cmpstr (hash, ==, tb->cert_hash);
   {
-    GtkLabel *label = GTK_LABEL (template_child (cert, MCR_TYPE_CERT_PAGE, "sha384_label"));
+    GtkLabel *label = GTK_LABEL (ui_template_child (cert, MCR_TYPE_CERT_PAGE, "sha384_label"));
 
     /* Shown in pairs for people to compare. */
     g_assert_true (g_str_has_prefix (gtk_label_get_text (label), "07") ||
                    strchr (gtk_label_get_text (label), ':') != NULL);
   }
-  screenshot (GTK_WIDGET (window), "certificate");
+  ui_screenshot (GTK_WIDGET (ui_window), "certificate");
 
   gtk_widget_activate_action (GTK_WIDGET (cert), "cert.cancel", NULL);
-  wait_page ("login", 1000);
+  ui_wait_page ("login", 1000);
 }
 
 /* A fresh account with TOTP, set up through the control channel. */
@@ -232,158 +118,73 @@ static char *twofa_user;
 static char *twofa_password;
 static char *twofa_secret;
 
-typedef struct
-{
-  JsonObject *reply;
-} Reply;
-
-static void
-on_message (McrServer  *server,
-            const char *action,
-            JsonObject *message,
-            Reply      *reply)
-{
-  if (reply->reply == NULL)
-    reply->reply = json_object_ref (message);
-}
-
-static gboolean
-has_reply (gpointer data)
-{
-  return ((Reply *) data)->reply != NULL;
-}
-
-static JsonObject *
-request (McrServer  *server,
-         JsonObject *command)
-{
-  Reply reply = { NULL };
-  g_autofree char *signal = g_strconcat ("message::",
-                                         json_object_get_string_member (command, "action"), NULL);
-  gulong id = g_signal_connect (server, signal, G_CALLBACK (on_message), &reply);
-
-  mcr_server_send_command (server, command);
-  g_assert_true (mcr_test_wait_until (has_reply, &reply, 20000));
-  g_signal_handler_disconnect (server, id);
-  return reply.reply;
-}
-
-static gboolean
-login_finished (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static void
-login_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (mcr_server_login_finish (MCR_SERVER (source), result, NULL, &error));
-  *(gboolean *) data = TRUE;
-}
-
 static void
 make_twofa_user (void)
 {
-  const McrTestbed *tb = mcr_testbed_get ();
-  g_autoptr(McrServer) server = NULL;
-  g_autoptr(JsonObject) ask = json_object_new ();
-  g_autoptr(JsonObject) setup = json_object_new ();
-  g_autoptr(JsonObject) reply = NULL;
-  g_autoptr(JsonObject) done = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *code = NULL;
-  McrCredentials credentials = { 0 };
-  gboolean finished = FALSE;
-
-  twofa_user = g_strdup_printf ("ui-twofa-%d-%u", (int) getpid (), g_random_int_range (0, 100000));
-  twofa_password = g_strdup_printf ("Pw-%08x-%08x", g_random_int (), g_random_int ());
-  g_assert_true (mcr_testbed_meshctrl (&out, "AddUser", "--user", twofa_user,
-                                       "--pass", twofa_password, NULL));
-
-  server = mcr_server_new (tb->address, NULL);
-  g_assert_nonnull (server);
-  mcr_tls_policy_add_pinned_hash (mcr_server_get_tls_policy (server), tb->cert_hash);
-  credentials.user = twofa_user;
-  credentials.password = twofa_password;
-  mcr_server_login_async (server, &credentials, NULL, login_cb, &finished);
-  g_assert_true (mcr_test_wait_until (login_finished, &finished, 30000));
-
-  json_object_set_string_member (ask, "action", "otpauth-request");
-  reply = request (server, ask);
-  twofa_secret = g_strdup (json_object_get_string_member (reply, "secret"));
-  code = mcr_test_totp (twofa_secret, g_get_real_time () / G_USEC_PER_SEC);
-  json_object_set_string_member (setup, "action", "otpauth-setup");
-  json_object_set_string_member (setup, "secret", twofa_secret);
-  json_object_set_string_member (setup, "token", code);
-  done = request (server, setup);
-  g_assert_true (json_object_get_boolean_member_with_default (done, "success", FALSE));
-  mcr_server_logout (server);
+  twofa_user = test_add_user ("ui-twofa", NULL, &twofa_password);
+  twofa_secret = test_setup_totp (twofa_user, twofa_password);
 }
 
 static gboolean
 token_message_shown (gpointer data)
 {
-  return mcr_token_page_get_message (MCR_TOKEN_PAGE (page ("token"))) != NULL;
+  return mcr_token_page_get_message (MCR_TOKEN_PAGE (ui_page ("token"))) != NULL;
 }
 
 static void
 test_second_factor (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  McrTokenPage *token = MCR_TOKEN_PAGE (page ("token"));
+  McrTokenPage *token = MCR_TOKEN_PAGE (ui_page ("token"));
   g_autofree char *code = NULL;
   g_autoptr(McrOptions) options = g_new0 (McrOptions, 1);
   char *hashes[] = { tb->cert_hash, NULL };
 
   make_twofa_user ();
   options->certhashes = hashes;
-  mcr_window_apply_options (window, options);
+  mcr_window_apply_options (ui_window, options);
   options->certhashes = NULL;
 
-  fill_login (tb->address, twofa_user, twofa_password);
+  ui_fill_login (tb->address, twofa_user, twofa_password);
   click_login ();
-  wait_page ("token", 30000);
+  ui_wait_page ("token", 30000);
   /* No mail or SMS on the testbed: no "send me a code" buttons. */
-  g_assert_false (gtk_widget_get_visible (template_child (token, MCR_TYPE_TOKEN_PAGE,
+  g_assert_false (gtk_widget_get_visible (ui_template_child (token, MCR_TYPE_TOKEN_PAGE,
                                                           "email_button")));
-  g_assert_true (gtk_widget_get_visible (template_child (token, MCR_TYPE_TOKEN_PAGE,
+  g_assert_true (gtk_widget_get_visible (ui_template_child (token, MCR_TYPE_TOKEN_PAGE,
                                                          "remember_check")));
-  screenshot (GTK_WIDGET (window), "token");
+  ui_screenshot (GTK_WIDGET (ui_window), "token");
 
   /* A wrong code: told so, still on the page. */
   mcr_token_page_set_code (token, "000000");
   gtk_widget_activate_action (GTK_WIDGET (token), "token.submit", NULL);
   g_assert_true (mcr_test_wait_until (token_message_shown, NULL, 30000));
-  wait_page ("token", 1000);
+  ui_wait_page ("token", 1000);
   g_test_message ("shown: %s", mcr_token_page_get_message (token));
 
   code = mcr_test_totp (twofa_secret, g_get_real_time () / G_USEC_PER_SEC);
   mcr_token_page_set_code (token, code);
   gtk_widget_activate_action (GTK_WIDGET (token), "token.submit", NULL);
-  wait_page ("devices", 30000);
-  g_assert_nonnull (strstr (gtk_window_get_title (GTK_WINDOW (window)), twofa_user));
+  ui_wait_page ("devices", 30000);
+  g_assert_nonnull (strstr (gtk_window_get_title (GTK_WINDOW (ui_window)), twofa_user));
 
   /* Logging out says so on the login page. */
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.logout", NULL);
-  wait_page ("login", 5000);
-  g_assert_nonnull (mcr_login_page_get_message (MCR_LOGIN_PAGE (page ("login"))));
-  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "MeshCentral Router");
+  gtk_widget_activate_action (GTK_WIDGET (ui_window), "win.logout", NULL);
+  ui_wait_page ("login", 5000);
+  g_assert_nonnull (mcr_login_page_get_message (MCR_LOGIN_PAGE (ui_page ("login"))));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (ui_window)), ==, "MeshCentral Router");
 
   {
     g_autoptr(McrOptions) none = g_new0 (McrOptions, 1);
 
-    mcr_window_apply_options (window, none);
+    mcr_window_apply_options (ui_window, none);
   }
 }
 
 static GObject *
 find_shown_device (const char *node_id)
 {
-  GListModel *shown = mcr_devices_page_get_shown_model (MCR_DEVICES_PAGE (page ("devices")));
+  GListModel *shown = mcr_devices_page_get_shown_model (MCR_DEVICES_PAGE (ui_page ("devices")));
 
   for (guint i = 0; i < g_list_model_get_n_items (shown); i++)
     {
@@ -413,26 +214,35 @@ static void
 test_login_and_devices (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  McrDevicesPage *devices = MCR_DEVICES_PAGE (page ("devices"));
-  GtkWidget *search = template_child (devices, MCR_TYPE_DEVICES_PAGE, "search_entry");
+  McrDevicesPage *devices = MCR_DEVICES_PAGE (ui_page ("devices"));
+  GtkWidget *search = ui_template_child (devices, MCR_TYPE_DEVICES_PAGE, "search_entry");
   g_autofree char *title = NULL;
   g_autofree char *partial = NULL;
 
   /* Untrusted at first; "Remember" and "Connect anyway" log in. */
-  fill_login (tb->address, tb->user, tb->password);
+  ui_fill_login (tb->address, tb->user, tb->password);
   click_login ();
-  wait_page ("certificate", 30000);
-  gtk_check_button_set_active (GTK_CHECK_BUTTON (template_child (page ("certificate"),
-                                                                 MCR_TYPE_CERT_PAGE,
-                                                                 "remember_check")),
+  ui_wait_page ("certificate", 30000);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (ui_template_child (ui_page ("certificate"),
+                                                                    MCR_TYPE_CERT_PAGE,
+                                                                    "remember_check")),
                                TRUE);
-  gtk_widget_activate_action (page ("certificate"), "cert.accept", NULL);
-  wait_page ("devices", 30000);
+  gtk_widget_activate_action (ui_page ("certificate"), "cert.accept", NULL);
+  ui_wait_page ("devices", 30000);
+  /* Remembered: the server's certificate is trusted from now on. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new ("org.meshcentral.Router");
+    g_autoptr(GVariant) trusted = g_settings_get_value (settings, "trusted-certificates");
+    const char *remembered = NULL;
+
+    g_assert_true (g_variant_lookup (trusted, tb->address, "&s", &remembered));
+    g_assert_cmpstr (remembered, ==, tb->cert_hash);
+  }
 
   title = g_strdup_printf ("MeshCentral Router – %s", tb->user);
-  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, title);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (ui_window)), ==, title);
   g_assert_true (mcr_test_wait_until (device_shown_online, tb->node_id, 30000));
-  screenshot (GTK_WIDGET (window), "devices");
+  ui_screenshot (GTK_WIDGET (ui_window), "devices");
 
   /* Search by part of the name, any case. */
   partial = g_utf8_strup (tb->node_name, -1);
@@ -440,8 +250,8 @@ test_login_and_devices (void)
   g_assert_true (mcr_test_wait_until (device_shown_online, tb->node_id, 5000));
   gtk_editable_set_text (GTK_EDITABLE (search), "no-such-device-zzz");
   g_assert_true (mcr_test_wait_until (device_not_shown, tb->node_id, 5000));
-  settle (300);
-  screenshot (GTK_WIDGET (window), "devices-no-match");
+  ui_settle (300);
+  ui_screenshot (GTK_WIDGET (ui_window), "devices-no-match");
   gtk_editable_set_text (GTK_EDITABLE (search), "");
   g_assert_true (mcr_test_wait_until (device_shown_online, tb->node_id, 5000));
 
@@ -473,14 +283,6 @@ static gboolean
 no_map_dialog (gpointer data)
 {
   return find_map_dialog () == NULL;
-}
-
-static gboolean
-n_maps_is (gpointer data)
-{
-  GListModel *maps = mcr_session_get_maps (mcr_window_get_session (window));
-
-  return g_list_model_get_n_items (maps) == GPOINTER_TO_UINT (data);
 }
 
 typedef struct
@@ -518,41 +320,41 @@ test_add_map_and_echo (void)
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(McrPortMap) map = NULL;
-  GListModel *maps = mcr_session_get_maps (mcr_window_get_session (window));
+  GListModel *maps = mcr_session_get_maps (mcr_window_get_session (ui_window));
   Echo echo = { 0 };
   const char *hello = "hello through the relay";
 
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.add-map", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (ui_window), "win.add-map", NULL);
   g_assert_true (mcr_test_wait_until (have_map_dialog, NULL, 5000));
   dialog = find_map_dialog ();
 
   /* The selected device is preselected; choose no app and the echo port. */
-  gtk_drop_down_set_selected (GTK_DROP_DOWN (template_child (dialog, MCR_TYPE_MAP_DIALOG,
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG,
                                                              "app_dropdown")),
                               0);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (template_child (dialog, MCR_TYPE_MAP_DIALOG,
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG,
                                                               "remote_port_spin")),
                              echo_port);
-  set_text (dialog, MCR_TYPE_MAP_DIALOG, "name_entry", "Echo");
+  ui_set_text (dialog, MCR_TYPE_MAP_DIALOG, "name_entry", "Echo");
 
   /* A bad local port is flagged and Add stays off. */
-  set_text (dialog, MCR_TYPE_MAP_DIALOG, "local_port_spin", "70000");
-  settle (100);
-  g_assert_false (gtk_widget_is_sensitive (template_child (dialog, MCR_TYPE_MAP_DIALOG,
+  ui_set_text (dialog, MCR_TYPE_MAP_DIALOG, "local_port_spin", "70000");
+  ui_settle (100);
+  g_assert_false (gtk_widget_is_sensitive (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG,
                                                            "add_button")));
-  g_assert_true (gtk_widget_has_css_class (template_child (dialog, MCR_TYPE_MAP_DIALOG,
+  g_assert_true (gtk_widget_has_css_class (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG,
                                                            "local_port_spin"),
                                            "error"));
-  set_text (dialog, MCR_TYPE_MAP_DIALOG, "local_port_spin", "0");
-  settle (100);
-  g_assert_true (gtk_widget_is_sensitive (template_child (dialog, MCR_TYPE_MAP_DIALOG,
+  ui_set_text (dialog, MCR_TYPE_MAP_DIALOG, "local_port_spin", "0");
+  ui_settle (100);
+  g_assert_true (gtk_widget_is_sensitive (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG,
                                                           "add_button")));
-  screenshot (GTK_WIDGET (dialog), "add-map");
+  ui_screenshot (GTK_WIDGET (dialog), "add-map");
 
   gtk_widget_activate_action (GTK_WIDGET (dialog), "map-dialog.add", NULL);
   g_assert_true (mcr_test_wait_until (no_map_dialog, NULL, 5000));
-  g_assert_true (mcr_test_wait_until (n_maps_is, GUINT_TO_POINTER (1), 5000));
-  wait_page ("maps", 1000);
+  g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (1), 5000));
+  ui_wait_page ("maps", 1000);
   map = g_list_model_get_item (maps, 0);
   g_assert_cmpstr (mcr_port_map_get_spec (map)->node_id, ==, tb->node_id);
   g_assert_cmpuint (mcr_port_map_get_local_port (map), >, 0);
@@ -586,7 +388,7 @@ test_add_map_and_echo (void)
       {
         g_assert_true (g_output_stream_write_all (out, block, (i % 5 + 1) * 3000, NULL, NULL,
                                                   &error));
-        settle (200);
+        ui_settle (200);
         for (;;)
           {
             gssize got = g_pollable_input_stream_read_nonblocking (in, sink, sizeof sink, NULL, NULL);
@@ -599,7 +401,7 @@ test_add_map_and_echo (void)
     g_assert_cmpuint (back, >, 0);
     g_assert_cmpuint (mcr_port_map_get_bytes_sent (map), >, 0);
   }
-  screenshot (GTK_WIDGET (window), "maps");
+  ui_screenshot (GTK_WIDGET (ui_window), "maps");
   g_io_stream_close (G_IO_STREAM (echo.connection), NULL, NULL);
   g_clear_object (&echo.connection);
 
@@ -609,7 +411,7 @@ test_add_map_and_echo (void)
     McrMapSpec *spec = mcr_map_spec_copy (mcr_port_map_get_spec (map));
 
     spec->local_port = 0;
-    g_assert_true (mcr_session_add_map (mcr_window_get_session (window), spec, &reused, &error)
+    g_assert_true (mcr_session_add_map (mcr_window_get_session (ui_window), spec, &reused, &error)
                    == map);
     g_assert_true (reused);
     mcr_map_spec_free (spec);
@@ -617,11 +419,11 @@ test_add_map_and_echo (void)
 
   /* Remove, as the row's button does. */
   {
-    McrMapsPage *maps_page = MCR_MAPS_PAGE (page ("maps"));
+    McrMapsPage *maps_page = MCR_MAPS_PAGE (ui_page ("maps"));
 
     g_signal_emit_by_name (maps_page, "remove-map", map);
   }
-  g_assert_true (mcr_test_wait_until (n_maps_is, GUINT_TO_POINTER (0), 5000));
+  g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (0), 5000));
   g_assert_cmpint (mcr_port_map_get_state (map), ==, MCR_PORT_MAP_STATE_STOPPED);
 }
 
@@ -630,14 +432,14 @@ static void
 test_drop_file (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  McrSession *session = mcr_window_get_session (window);
+  McrSession *session = mcr_window_get_session (ui_window);
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("mcr-ui-XXXXXX", &error);
   g_autofree char *path = g_build_filename (dir, "lab.mcrouter", NULL);
   g_autofree char *json = NULL;
   g_autoptr(GFile) file = g_file_new_for_path (path);
   GtkDropTarget *target = NULL;
-  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (ui_window));
   GValue value = G_VALUE_INIT;
   GSList *files;
   gboolean accepted = FALSE;
@@ -666,12 +468,12 @@ test_drop_file (void)
   g_slist_free (files);
   g_assert_true (accepted);
 
-  g_assert_true (mcr_test_wait_until (n_maps_is, GUINT_TO_POINTER (1), 10000));
+  g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (1), 10000));
   map = g_list_model_get_item (mcr_session_get_maps (session), 0);
   g_assert_cmpstr (mcr_port_map_get_spec (map)->node_id, ==, tb->node_id);
   g_assert_cmpuint (mcr_port_map_get_spec (map)->remote_port, ==, 13);
   mcr_session_remove_map (session, map);
-  g_assert_true (n_maps_is (GUINT_TO_POINTER (0)));
+  g_assert_true (ui_n_maps_is (GUINT_TO_POINTER (0)));
   g_unlink (path);
   g_rmdir (dir);
 }
@@ -680,7 +482,7 @@ static void
 test_logout_stops_maps (void)
 {
   const McrTestbed *tb = mcr_testbed_get ();
-  McrSession *session = mcr_window_get_session (window);
+  McrSession *session = mcr_window_get_session (ui_window);
   g_autoptr(McrMapSpec) spec = mcr_map_spec_new ();
   g_autoptr(GError) error = NULL;
   McrPortMap *map;
@@ -692,19 +494,20 @@ test_logout_stops_maps (void)
   map = mcr_session_add_map (session, spec, NULL, &error);
   g_assert_no_error (error);
   kept = g_object_ref (map);
-  g_assert_true (n_maps_is (GUINT_TO_POINTER (1)));
+  g_assert_true (ui_n_maps_is (GUINT_TO_POINTER (1)));
 
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.logout", NULL);
-  wait_page ("login", 5000);
-  g_assert_true (n_maps_is (GUINT_TO_POINTER (0)));
+  gtk_widget_activate_action (GTK_WIDGET (ui_window), "win.logout", NULL);
+  ui_wait_page ("login", 5000);
+  g_assert_true (ui_n_maps_is (GUINT_TO_POINTER (0)));
   g_assert_cmpint (mcr_port_map_get_state (kept), ==, MCR_PORT_MAP_STATE_STOPPED);
-  g_assert_nonnull (strstr (mcr_login_page_get_message (MCR_LOGIN_PAGE (page ("login"))), "1 map"));
+  g_assert_nonnull (strstr (mcr_login_page_get_message (MCR_LOGIN_PAGE (ui_page ("login"))),
+                            "1 map"));
 }
 
 static gboolean
 has_maps (gpointer data)
 {
-  return !n_maps_is (GUINT_TO_POINTER (0));
+  return !ui_n_maps_is (GUINT_TO_POINTER (0));
 }
 
 /* What the command line does: -host: -user: -pass: -certhash: -map: log in
@@ -722,57 +525,36 @@ test_command_line_login (void)
   g_autofree char *map = g_strdup_printf ("-map:TCP:0:%s::7", tb->node_name);
   char *argv[] = { "meshcentral-router", host, user, pass, hash, map, NULL };
   g_autoptr(McrPortMap) created = NULL;
-  GListModel *maps = mcr_session_get_maps (mcr_window_get_session (window));
+  GListModel *maps = mcr_session_get_maps (mcr_window_get_session (ui_window));
 
   options = mcr_options_parse (G_N_ELEMENTS (argv) - 1, argv, &error);
   g_assert_no_error (error);
-  mcr_window_apply_options (window, options);
+  mcr_window_apply_options (ui_window, options);
   g_assert_true (mcr_test_wait_until (has_maps, NULL, 30000));
   created = g_list_model_get_item (maps, 0);
   g_assert_cmpstr (mcr_port_map_get_spec (created)->node_id, ==, tb->node_id);
   g_assert_cmpuint (mcr_port_map_get_spec (created)->remote_port, ==, 7);
-  wait_page ("maps", 5000);
+  ui_wait_page ("maps", 5000);
 
   /* Grouped by device group, with a header per group. */
   {
     g_autoptr(GSettings) settings = g_settings_new ("org.meshcentral.Router");
-    GListModel *shown = mcr_devices_page_get_shown_model (MCR_DEVICES_PAGE (page ("devices")));
+    GListModel *shown = mcr_devices_page_get_shown_model (MCR_DEVICES_PAGE (ui_page ("devices")));
     g_autoptr(GObject) first = NULL;
 
     g_settings_set_string (settings, "sort-by", "group");
-    settle (200);
+    ui_settle (200);
     first = g_list_model_get_item (shown, 0);
     g_assert_true (GTK_IS_STRING_OBJECT (first));
     g_assert_cmpstr (gtk_string_object_get_string (GTK_STRING_OBJECT (first)), ==, "lab");
-    gtk_widget_activate_action (GTK_WIDGET (window), "win.show-devices", NULL);
-    wait_page ("devices", 1000);
-    screenshot (GTK_WIDGET (window), "devices-by-group");
+    gtk_widget_activate_action (GTK_WIDGET (ui_window), "win.show-devices", NULL);
+    ui_wait_page ("devices", 1000);
+    ui_screenshot (GTK_WIDGET (ui_window), "devices-by-group");
     g_settings_set_string (settings, "sort-by", "name");
   }
 
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.logout", NULL);
-  wait_page ("login", 5000);
-}
-
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
-        return GTK_WINDOW (w);
-    }
-  return NULL;
-}
-
-static gboolean
-have_toplevel (gpointer type)
-{
-  return find_toplevel (GPOINTER_TO_SIZE (type)) != NULL;
+  gtk_widget_activate_action (GTK_WIDGET (ui_window), "win.logout", NULL);
+  ui_wait_page ("login", 5000);
 }
 
 /* The custom apps editor stores what it edits; the Add map dialog offers it. */
@@ -784,15 +566,15 @@ test_custom_apps (void)
   GtkWindow *dialog;
   const char *name, *program, *arguments, *protocol;
 
-  g_action_group_activate_action (G_ACTION_GROUP (app), "custom-apps", NULL);
-  g_assert_true (mcr_test_wait_until (have_toplevel,
+  g_action_group_activate_action (G_ACTION_GROUP (ui_app), "custom-apps", NULL);
+  g_assert_true (mcr_test_wait_until (ui_have_toplevel,
                                       GSIZE_TO_POINTER (MCR_TYPE_CUSTOM_APPS_DIALOG), 5000));
-  dialog = find_toplevel (MCR_TYPE_CUSTOM_APPS_DIALOG);
+  dialog = ui_find_toplevel (MCR_TYPE_CUSTOM_APPS_DIALOG);
   gtk_widget_activate_action (GTK_WIDGET (dialog), "apps.add", NULL);
-  set_text (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG, "name_entry", "VNC");
-  set_text (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG, "program_entry", "vncviewer");
-  set_text (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG, "arguments_entry", "%L::%P");
-  screenshot (GTK_WIDGET (dialog), "custom-apps");
+  ui_set_text (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG, "name_entry", "VNC");
+  ui_set_text (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG, "program_entry", "vncviewer");
+  ui_set_text (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG, "arguments_entry", "%L::%P");
+  ui_screenshot (GTK_WIDGET (dialog), "custom-apps");
 
   apps = g_settings_get_value (settings, "custom-apps");
   g_assert_cmpuint (g_variant_n_children (apps), ==, 1);
@@ -806,11 +588,11 @@ test_custom_apps (void)
   {
     int position = 0;
 
-    gtk_editable_insert_text (GTK_EDITABLE (template_child (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG,
+    gtk_editable_insert_text (GTK_EDITABLE (ui_template_child (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG,
                                                             "arguments_entry")),
                               "'", -1, &position);
   }
-  g_assert_true (gtk_widget_has_css_class (template_child (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG,
+  g_assert_true (gtk_widget_has_css_class (ui_template_child (dialog, MCR_TYPE_CUSTOM_APPS_DIALOG,
                                                            "arguments_entry"),
                                            "error"));
   g_clear_pointer (&apps, g_variant_unref);
@@ -819,29 +601,39 @@ test_custom_apps (void)
   g_assert_cmpstr (arguments, ==, "%L::%P");
   gtk_window_destroy (dialog);
 
-  g_action_group_activate_action (G_ACTION_GROUP (app), "settings", NULL);
-  g_assert_true (mcr_test_wait_until (have_toplevel,
+  g_action_group_activate_action (G_ACTION_GROUP (ui_app), "settings", NULL);
+  g_assert_true (mcr_test_wait_until (ui_have_toplevel,
                                       GSIZE_TO_POINTER (MCR_TYPE_SETTINGS_DIALOG), 5000));
-  dialog = find_toplevel (MCR_TYPE_SETTINGS_DIALOG);
-  screenshot (GTK_WIDGET (dialog), "settings");
+  dialog = ui_find_toplevel (MCR_TYPE_SETTINGS_DIALOG);
+  ui_screenshot (GTK_WIDGET (dialog), "settings");
   /* The switch is bound to the setting. */
-  gtk_switch_set_active (GTK_SWITCH (template_child (dialog, MCR_TYPE_SETTINGS_DIALOG,
+  gtk_switch_set_active (GTK_SWITCH (ui_template_child (dialog, MCR_TYPE_SETTINGS_DIALOG,
                                                      "all_interfaces_switch")),
                          TRUE);
   g_assert_true (g_settings_get_boolean (settings, "bind-all-interfaces"));
   g_settings_reset (settings, "bind-all-interfaces");
+  /* The certificate remembered at login can be forgotten here. */
+  {
+    const McrTestbed *tb = mcr_testbed_get ();
+    g_autoptr(GVariant) trusted = NULL;
+
+    gtk_widget_activate_action (GTK_WIDGET (dialog), "settings.forget-certificate", "s",
+                                tb->address);
+    trusted = g_settings_get_value (settings, "trusted-certificates");
+    g_assert_false (g_variant_lookup (trusted, tb->address, "&s", NULL));
+  }
   gtk_window_destroy (dialog);
 
   /* The debug log shows what was logged. */
-  g_action_group_activate_action (G_ACTION_GROUP (app), "debug-log", NULL);
-  g_assert_true (mcr_test_wait_until (have_toplevel,
+  g_action_group_activate_action (G_ACTION_GROUP (ui_app), "debug-log", NULL);
+  g_assert_true (mcr_test_wait_until (ui_have_toplevel,
                                       GSIZE_TO_POINTER (MCR_TYPE_DEBUG_LOG_WINDOW), 5000));
-  dialog = find_toplevel (MCR_TYPE_DEBUG_LOG_WINDOW);
+  dialog = ui_find_toplevel (MCR_TYPE_DEBUG_LOG_WINDOW);
   g_message ("a message for the debug log");
-  settle (200);
+  ui_settle (200);
   {
     GtkTextBuffer *buffer =
-      gtk_text_view_get_buffer (GTK_TEXT_VIEW (template_child (dialog, MCR_TYPE_DEBUG_LOG_WINDOW,
+      gtk_text_view_get_buffer (GTK_TEXT_VIEW (ui_template_child (dialog, MCR_TYPE_DEBUG_LOG_WINDOW,
                                                                "text_view")));
     g_autofree char *text = NULL;
     GtkTextIter start, end;
@@ -850,7 +642,7 @@ test_custom_apps (void)
     text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
     g_assert_nonnull (strstr (text, "a message for the debug log"));
   }
-  screenshot (GTK_WIDGET (dialog), "debug-log");
+  ui_screenshot (GTK_WIDGET (dialog), "debug-log");
   gtk_window_close (dialog);
 }
 
@@ -859,18 +651,8 @@ main (int argc, char **argv)
 {
   int status;
 
-  gtk_test_init (&argc, &argv, NULL);
-  /* GTK 4.8 warns when a blinking cursor's entry loses focus without an
-   * event, which happens without a window manager. */
-  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
-  mcr_testbed_get ();
-
-  app = mcr_application_new (NULL);
-  g_application_set_flags (G_APPLICATION (app),
-                           g_application_get_flags (G_APPLICATION (app)) | G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
-  window = mcr_window_new (app);
-  gtk_window_present (GTK_WINDOW (window));
+  ui_init (&argc, &argv);
+  ui_open_window ();
 
   g_test_add_func ("/ui/window/wrong-password", test_wrong_password);
   g_test_add_func ("/ui/window/untrusted-certificate", test_untrusted_certificate);
@@ -883,7 +665,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/window/custom-apps-and-settings", test_custom_apps);
   status = g_test_run ();
 
-  gtk_window_destroy (GTK_WINDOW (window));
-  g_object_unref (app);
+  ui_close_window ();
   return status;
 }
