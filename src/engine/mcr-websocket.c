@@ -43,6 +43,8 @@
 #define READ_BUDGET             (256 * 1024)
 #define OUT_BUFFER_SIZE         (MCR_WEBSOCKET_SEND_QUEUE_MAX + MCR_WEBSOCKET_SEND_CHUNK + 16)
 #define DEFAULT_MAX_MESSAGE     (256 * 1024)
+/* A certificate check is reused for at most this long (microseconds). */
+#define CERT_MEMORY_US          (10 * G_TIME_SPAN_MINUTE)
 
 struct _McrWebSocket
 {
@@ -54,6 +56,7 @@ struct _McrWebSocket
   McrWebSocketCertificateFunc cert_func;
   gpointer                    cert_data;
   GDestroyNotify              cert_destroy;
+  McrTlsPolicy               *tls_policy;
   GPtrArray                  *headers;      /* "Name: value" lines */
   gboolean                    binary_stream;
   gsize                       max_message_size;
@@ -1488,9 +1491,45 @@ send_request (McrWebSocket *self)
                                    on_request_written, self);
 }
 
+/* The certificates as the server sent them, for comparing with what was
+ * accepted before: each DER certificate after its length. */
+static GBytes *
+chain_bytes (const gnutls_datum_t *der,
+             guint                 n)
+{
+  GByteArray *bytes = g_byte_array_new ();
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 len[4] = { der[i].size >> 24, der[i].size >> 16, der[i].size >> 8, der[i].size };
+
+      g_byte_array_append (bytes, len, sizeof len);
+      g_byte_array_append (bytes, der[i].data, der[i].size);
+    }
+  return g_byte_array_free_to_bytes (bytes);
+}
+
+/* Until when a decision about @certificate may be reused: not past the
+ * end of any certificate of the chain, and not long in any case. */
+static gint64
+decision_valid_until (GTlsCertificate *certificate)
+{
+  gint64 until = g_get_real_time () + CERT_MEMORY_US;
+
+  for (GTlsCertificate *c = certificate; c != NULL; c = g_tls_certificate_get_issuer (c))
+    {
+      g_autoptr(GDateTime) not_after = g_tls_certificate_get_not_valid_after (c);
+
+      if (not_after == NULL)
+        return 0;
+      until = MIN (until, g_date_time_to_unix (not_after) * G_USEC_PER_SEC);
+    }
+  return until;
+}
+
 /* The server's certificate: accepted if it validates against the system
- * trust for the host, or the certificate function takes it. Before
- * anything is sent on the connection. */
+ * trust for the host, or the policy (or certificate function) takes it.
+ * Before anything is sent on the connection. */
 static gboolean
 check_certificate (McrWebSocket  *self,
                    McrTlsStream  *tls,
@@ -1500,9 +1539,19 @@ check_certificate (McrWebSocket  *self,
   g_autoptr(GTlsDatabase) database = NULL;
   g_autoptr(GSocketConnectable) identity = NULL;
   g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GBytes) chain = NULL;
+  const gnutls_datum_t *der;
   GTlsCertificateFlags errors;
   gboolean accepted;
+  guint n = 0;
 
+  der = mcr_tls_stream_get_peer_der (tls, &n);
+  if (der != NULL && self->tls_policy != NULL)
+    {
+      chain = chain_bytes (der, n);
+      if (mcr_tls_policy_accepted_before (self->tls_policy, host, chain))
+        return TRUE;
+    }
   certificate = mcr_tls_stream_get_peer_certificate (tls, error);
   if (certificate == NULL)
     return FALSE;
@@ -1518,6 +1567,8 @@ check_certificate (McrWebSocket  *self,
     errors = g_tls_certificate_verify (certificate, identity, NULL);
   if (errors == 0)
     accepted = TRUE;
+  else if (self->tls_policy != NULL)
+    accepted = mcr_tls_policy_accepts (self->tls_policy, certificate, errors);
   else if (self->cert_func != NULL)
     accepted = self->cert_func (certificate, errors, self->cert_data);
   else
@@ -1528,6 +1579,8 @@ check_certificate (McrWebSocket  *self,
                    _("The certificate of %s is not trusted"), host);
       return FALSE;
     }
+  if (chain != NULL)
+    mcr_tls_policy_remember (self->tls_policy, host, chain, decision_valid_until (certificate));
   return TRUE;
 }
 
@@ -1713,6 +1766,16 @@ mcr_websocket_set_certificate_func (McrWebSocket               *self,
 }
 
 void
+mcr_websocket_set_tls_policy (McrWebSocket *self,
+                              McrTlsPolicy *policy)
+{
+  g_return_if_fail (MCR_IS_WEBSOCKET (self));
+  g_return_if_fail (policy == NULL || MCR_IS_TLS_POLICY (policy));
+
+  g_set_object (&self->tls_policy, policy);
+}
+
+void
 mcr_websocket_add_header (McrWebSocket *self,
                           const char   *name,
                           const char   *value)
@@ -1817,6 +1880,7 @@ mcr_websocket_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   mcr_websocket_set_receive_func (self, NULL, NULL, NULL);
   mcr_websocket_set_certificate_func (self, NULL, NULL, NULL);
+  g_clear_object (&self->tls_policy);
   g_clear_object (&self->proxy_resolver);
 
   G_OBJECT_CLASS (mcr_websocket_parent_class)->dispose (object);
