@@ -14,8 +14,9 @@
  * (see McrTlsPolicy's memory of accepted chains).
  *
  * The GnuTLS settings are glib-networking's: its default priority string
- * (or $G_TLS_GNUTLS_PRIORITY), SNI for host names. Session tickets are not
- * asked for: tunnels never resume.
+ * (or $G_TLS_GNUTLS_PRIORITY), SNI for host names; but X25519 comes first
+ * and only its key share is sent. Session tickets are not asked for:
+ * tunnels never resume.
  *
  * The input and output streams are two small private classes of this file:
  * they exist only as the two halves of this GIOStream.
@@ -65,6 +66,11 @@ G_DEFINE_FINAL_TYPE (McrTlsStream, mcr_tls_stream, G_TYPE_IO_STREAM)
 
 /* ---- shared GnuTLS state ---- */
 
+/* GnuTLS's default groups, in its order but X25519 first. */
+#define GROUPS_X25519_FIRST \
+  ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448" \
+  ":+GROUP-FFDHE2048:+GROUP-FFDHE3072:+GROUP-FFDHE4096:+GROUP-FFDHE6144:+GROUP-FFDHE8192"
+
 static gnutls_certificate_credentials_t shared_credentials;
 static gnutls_priority_t                shared_priority;
 
@@ -79,11 +85,20 @@ ensure_shared (GError **error)
       const char *priority = g_getenv ("G_TLS_GNUTLS_PRIORITY");
 
       status = gnutls_certificate_allocate_credentials (&shared_credentials);
-      if (status == 0)
-        status = priority != NULL
-                 ? gnutls_priority_init2 (&shared_priority, priority, NULL, 0)
-                 : gnutls_priority_init2 (&shared_priority, "%COMPAT", NULL,
+      if (status == 0 && priority != NULL)
+        status = gnutls_priority_init2 (&shared_priority, priority, NULL, 0);
+      else if (status == 0)
+        {
+          /* X25519 first: one key share (see mcr_tls_stream_new()) of the
+           * cheapest group, rather than a P-256 one the server then uses and
+           * an X25519 one thrown away (measured: 1.9 of 4.4 million
+           * instructions per handshake). */
+          status = gnutls_priority_init2 (&shared_priority, "%COMPAT" GROUPS_X25519_FIRST, NULL,
                                           GNUTLS_PRIORITY_INIT_DEF_APPEND);
+          if (status != 0)
+            status = gnutls_priority_init2 (&shared_priority, "%COMPAT", NULL,
+                                            GNUTLS_PRIORITY_INIT_DEF_APPEND);
+        }
       g_once_init_leave (&done, 1);
     }
   if (status != 0)
@@ -995,8 +1010,10 @@ mcr_tls_stream_new (GSocketConnection *connection,
   self->output = g_object_new (MCR_TYPE_TLS_OUTPUT, NULL);
   MCR_TLS_OUTPUT (self->output)->tls = self;
 
+  /* One key share, of the first group: a server without it asks again
+   * (HelloRetryRequest), which costs a round trip only there. */
   r = gnutls_init (&self->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL |
-                                   GNUTLS_NO_TICKETS);
+                                   GNUTLS_NO_TICKETS | GNUTLS_KEY_SHARE_TOP);
   if (r >= 0)
     r = gnutls_priority_set (self->session, shared_priority);
   if (r >= 0)
