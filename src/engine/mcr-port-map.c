@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "mcr-port-map.h"
+#include "mcr-proxy-cache.h"
 #include "mcr-tls-policy.h"
 
 #define UDP_BATCH 64   /* datagrams read per wakeup */
@@ -33,6 +34,8 @@
  * the proxy lookup's files): a connection accepted closer to the limit
  * waits for them rather than fail. */
 #define ACCEPT_RESERVE 16
+/* How long a proxy answer for the server's address is reused. */
+#define PROXY_MEMORY_S 30
 
 struct _McrPortMap
 {
@@ -61,6 +64,7 @@ struct _McrPortMap
   guint            accept_retry_id;  /* accepting paused (out of descriptors) */
   gint64           accept_logged;    /* when the pause was last reported */
   GSocketConnection *parked;         /* accepted, waiting for descriptors */
+  McrProxyCache   *proxy_cache;      /* over the server's proxy resolver */
   GSocket         *udp_socket;       /* UDP */
   GSource         *udp_source;
   GHashTable      *udp_peers;        /* "ip|port" → McrTunnel */
@@ -314,6 +318,7 @@ static McrWebSocket *
 new_websocket (McrPortMap *self)
 {
   g_autoptr(GUri) uri = NULL;
+  GProxyResolver *resolver;
   McrWebSocket *ws;
 
   if (self->state != MCR_PORT_MAP_STATE_LISTENING || self->device == NULL)
@@ -347,7 +352,13 @@ new_websocket (McrPortMap *self)
       return NULL;
     }
   ws = mcr_websocket_new (uri);
-  mcr_websocket_set_proxy_resolver (ws, mcr_server_get_proxy_resolver (self->server));
+  resolver = mcr_server_get_proxy_resolver (self->server);
+  if (self->proxy_cache == NULL || mcr_proxy_cache_get_resolver (self->proxy_cache) != resolver)
+    {
+      g_clear_object (&self->proxy_cache);
+      self->proxy_cache = mcr_proxy_cache_new (resolver, PROXY_MEMORY_S);
+    }
+  mcr_websocket_set_proxy_resolver (ws, G_PROXY_RESOLVER (self->proxy_cache));
   /* The policy remembers the chains it accepted: a tunnel to a server
    * whose certificates have not changed skips the second check. */
   mcr_websocket_set_tls_policy (ws, mcr_server_get_tls_policy (self->server));
@@ -1071,6 +1082,7 @@ mcr_port_map_dispose (GObject *object)
       g_list_store_remove_all (self->connections);
     }
   g_clear_pointer (&self->udp_peers, g_hash_table_unref);
+  g_clear_object (&self->proxy_cache);
   set_device (self, NULL);
   if (self->server != NULL)
     {
