@@ -8,6 +8,7 @@
  * connection is echoed byte-exact in the end, none is refused. */
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -76,12 +77,15 @@ on_exited (GObject      *source,
   r->exited = TRUE;
 }
 
+/* In the child: the limit, and an end with the test program, also when an
+ * assertion aborts it. */
 static void
 limit_descriptors (gpointer data)
 {
   struct rlimit rl = { NOFILE, NOFILE };
 
   setrlimit (RLIMIT_NOFILE, &rl);
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
 static Router *
