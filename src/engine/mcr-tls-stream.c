@@ -55,6 +55,7 @@ struct _McrTlsStream
   gsize              pos;
   gsize              len;
   int                io_errno;     /* of the last failed recv()/send() */
+  gboolean           pull_blocked; /* the last pull() found the socket empty */
   gboolean           send_pending; /* a record waits in GnuTLS (EAGAIN) */
   gboolean           handshaked;
 
@@ -169,6 +170,7 @@ pull (gnutls_transport_ptr_t transport,
   if (n < 0)
     {
       self->io_errno = errno;
+      self->pull_blocked = errno == EAGAIN || errno == EWOULDBLOCK;
       gnutls_transport_set_errno (self->session, errno == EWOULDBLOCK ? EAGAIN : errno);
     }
   return n;
@@ -364,8 +366,18 @@ tls_read (McrTlsStream *self,
     }
   if (count == 0)
     return 0;
-  self->io_errno = 0;
-  n = gnutls_record_recv (self->session, buffer, count);
+  /* GnuTLS also says "again" after a record that held no data (a TLS 1.3
+   * key update or ticket) while more may wait in the block: "would block"
+   * only once the socket itself had nothing, so that a reader may then wait
+   * on the socket alone. */
+  for (guint tries = 0;; tries++)
+    {
+      self->io_errno = 0;
+      self->pull_blocked = FALSE;
+      n = gnutls_record_recv (self->session, buffer, count);
+      if (!is_again ((int) n) || self->pull_blocked || tries >= 64)
+        break;
+    }
   if (n >= 0)
     return n;
   if (is_again ((int) n))
