@@ -17,10 +17,25 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "mcr-port-map.h"
+#include "mcr-proxy-cache.h"
 #include "mcr-tls-policy.h"
 
 #define UDP_BATCH 64   /* datagrams read per wakeup */
+#define ACCEPT_BATCH 32            /* connections accepted per wakeup */
+#define ACCEPT_PAUSE_MS 250        /* out of descriptors: try again after this */
+#define ACCEPT_LOG_INTERVAL_US (60 * G_USEC_PER_SEC)  /* and say so at most this often */
+/* Descriptors left for what a new connection needs next (its relay socket,
+ * the proxy lookup's files): a connection accepted closer to the limit
+ * waits for them rather than fail. */
+#define ACCEPT_RESERVE 16
+/* How long a proxy answer for the server's address is reused. */
+#define PROXY_MEMORY_S 30
 
 struct _McrPortMap
 {
@@ -44,7 +59,12 @@ struct _McrPortMap
   guint            udp_idle_timeout;
   guint            half_close_timeout;
 
-  GSocketService  *service;          /* TCP */
+  GSocket         *listener;         /* TCP */
+  GSource         *accept_source;
+  guint            accept_retry_id;  /* accepting paused (out of descriptors) */
+  gint64           accept_logged;    /* when the pause was last reported */
+  GSocketConnection *parked;         /* accepted, waiting for descriptors */
+  McrProxyCache   *proxy_cache;      /* over the server's proxy resolver */
   GSocket         *udp_socket;       /* UDP */
   GSource         *udp_source;
   GHashTable      *udp_peers;        /* "ip|port" → McrTunnel */
@@ -293,19 +313,12 @@ on_tunnel_closed (McrTunnel  *tunnel,
     on_tunnel_activity (tunnel, self);
 }
 
-static gboolean
-accept_certificate (GTlsCertificate     *certificate,
-                    GTlsCertificateFlags errors,
-                    gpointer             user_data)
-{
-  return mcr_tls_policy_accepts (MCR_TLS_POLICY (user_data), certificate, errors);
-}
-
 /* A relay WebSocket to the device, or NULL with the reason recorded. */
 static McrWebSocket *
 new_websocket (McrPortMap *self)
 {
   g_autoptr(GUri) uri = NULL;
+  GProxyResolver *resolver;
   McrWebSocket *ws;
 
   if (self->state != MCR_PORT_MAP_STATE_LISTENING || self->device == NULL)
@@ -339,10 +352,16 @@ new_websocket (McrPortMap *self)
       return NULL;
     }
   ws = mcr_websocket_new (uri);
-  mcr_websocket_set_proxy_resolver (ws, mcr_server_get_proxy_resolver (self->server));
-  mcr_websocket_set_certificate_func (ws, accept_certificate,
-                                      g_object_ref (mcr_server_get_tls_policy (self->server)),
-                                      g_object_unref);
+  resolver = mcr_server_get_proxy_resolver (self->server);
+  if (self->proxy_cache == NULL || mcr_proxy_cache_get_resolver (self->proxy_cache) != resolver)
+    {
+      g_clear_object (&self->proxy_cache);
+      self->proxy_cache = mcr_proxy_cache_new (resolver, PROXY_MEMORY_S);
+    }
+  mcr_websocket_set_proxy_resolver (ws, G_PROXY_RESOLVER (self->proxy_cache));
+  /* The policy remembers the chains it accepted: a tunnel to a server
+   * whose certificates have not changed skips the second check. */
+  mcr_websocket_set_tls_policy (ws, mcr_server_get_tls_policy (self->server));
   return ws;
 }
 
@@ -361,25 +380,192 @@ add_tunnel (McrPortMap *self,
   mcr_tunnel_start (tunnel);
 }
 
-static gboolean
-on_incoming (GSocketService    *service,
-             GSocketConnection *connection,
-             GObject           *source_object,
-             gpointer           user_data)
+static void
+take_connection (McrPortMap        *self,
+                 GSocketConnection *connection)
 {
-  McrPortMap *self = user_data;
   g_autoptr(McrWebSocket) ws = new_websocket (self);
   g_autoptr(McrTunnel) tunnel = NULL;
 
   if (ws == NULL)
     {
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-      return TRUE;
+      return;
     }
   tunnel = mcr_tunnel_new_tcp (ws, connection);
   mcr_tunnel_set_idle_timeout (tunnel, self->half_close_timeout);
   add_tunnel (self, tunnel);
-  return TRUE;
+}
+
+/* ---- accepting ---- */
+
+static void watch_listener (McrPortMap *self);
+static void pause_accepting (McrPortMap *self, const char *reason, gboolean say);
+
+/* The soft RLIMIT_NOFILE, as the router set it at its start. */
+static int
+fd_limit (void)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+      rl.rlim_cur > G_MAXINT)
+    return G_MAXINT;
+  return (int) rl.rlim_cur;
+}
+
+/* The descriptors this process has open. */
+static int
+count_open_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  int n = -1;  /* the directory's own */
+
+  if (dir == NULL)
+    return -1;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* Whether a new connection, whose descriptor is @fd (the lowest free one
+ * when it was made), would leave too few for its relay and those of the
+ * connections still setting up theirs. Cheap until half the descriptors are
+ * taken (every one below @fd is); then they are counted. */
+static gboolean
+near_fd_limit (McrPortMap *self,
+               int         fd)
+{
+  int limit = fd_limit ();
+  int open, connecting = 0;
+
+  if (fd < limit / 2)
+    return FALSE;
+  open = count_open_fds ();
+  if (open < 0)
+    return fd >= limit - ACCEPT_RESERVE;
+  for (guint i = 0; i < n_tunnels (self); i++)
+    {
+      g_autoptr(McrTunnel) t = g_list_model_get_item (G_LIST_MODEL (self->connections), i);
+
+      if (mcr_tunnel_get_state (t) == MCR_TUNNEL_STATE_CONNECTING)
+        connecting++;
+    }
+  return open + connecting >= limit - ACCEPT_RESERVE;
+}
+
+static gboolean
+on_accept_retry (gpointer user_data)
+{
+  McrPortMap *self = user_data;
+
+  self->accept_retry_id = 0;
+  if (self->parked != NULL)
+    {
+      /* The lowest free descriptor now. */
+      int probe = fcntl (g_socket_get_fd (self->listener), F_DUPFD_CLOEXEC, 0);
+      gboolean room = probe >= 0 && !near_fd_limit (self, probe + 1);
+
+      if (probe >= 0)
+        close (probe);
+      if (!room)
+        {
+          pause_accepting (self, g_strerror (EMFILE), FALSE);
+          return G_SOURCE_REMOVE;
+        }
+      take_connection (self, self->parked);
+      g_clear_object (&self->parked);
+    }
+  watch_listener (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Out of file descriptors (or memory), every accept() would fail at once
+ * and the listener stay readable: a busy loop. Stop watching it for a
+ * while instead; the connections wait in the listen queue, and those
+ * already open go on. */
+static void
+pause_accepting (McrPortMap *self,
+                 const char *reason,
+                 gboolean    say)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->accept_source != NULL)
+    {
+      g_source_destroy (self->accept_source);
+      g_clear_pointer (&self->accept_source, g_source_unref);
+    }
+  if (say && (self->accept_logged == 0 || now - self->accept_logged >= ACCEPT_LOG_INTERVAL_US))
+    {
+      self->accept_logged = now;
+      g_message (_("Local port %u: cannot take new connections for now (%s); the %u open ones "
+                   "go on, and new ones wait"), self->local_port, reason, n_tunnels (self));
+    }
+  else
+    g_debug ("map on port %u: accepting paused: %s", self->local_port, reason);
+  if (self->accept_retry_id == 0)
+    self->accept_retry_id = g_timeout_add (ACCEPT_PAUSE_MS, on_accept_retry, self);
+}
+
+static gboolean
+on_accept_ready (GSocket      *listener,
+                 GIOCondition  condition,
+                 gpointer      user_data)
+{
+  McrPortMap *self = user_data;
+  guint failures = 0;
+
+  for (guint i = 0; i < ACCEPT_BATCH; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSocket) socket = g_socket_accept (listener, NULL, &error);
+      g_autoptr(GSocketConnection) connection = NULL;
+
+      if (socket == NULL)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            return G_SOURCE_CONTINUE;
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES) ||
+              g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+            {
+              pause_accepting (self, error->message, TRUE);
+              return G_SOURCE_REMOVE;
+            }
+          /* A connection reset before it was taken, and the like: the next
+           * one may be fine. Not forever, though. */
+          g_debug ("map on port %u: accept failed: %s", self->local_port, error->message);
+          if (++failures >= 8)
+            {
+              pause_accepting (self, error->message, FALSE);
+              return G_SOURCE_REMOVE;
+            }
+          continue;
+        }
+      connection = g_socket_connection_factory_create_connection (socket);
+      if (near_fd_limit (self, g_socket_get_fd (socket)))
+        {
+          /* Its relay would fail: it waits, and so do the next ones. */
+          self->parked = g_steal_pointer (&connection);
+          pause_accepting (self, g_strerror (EMFILE), TRUE);
+          return G_SOURCE_REMOVE;
+        }
+      take_connection (self, connection);
+      /* The map may have been stopped from a handler. */
+      if (self->listener == NULL)
+        return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+watch_listener (McrPortMap *self)
+{
+  if (self->listener == NULL || self->accept_source != NULL)
+    return;
+  self->accept_source = g_socket_create_source (self->listener, G_IO_IN, NULL);
+  g_source_set_callback (self->accept_source, G_SOURCE_FUNC (on_accept_ready), self, NULL);
+  g_source_attach (self->accept_source, NULL);
 }
 
 static McrTunnel *
@@ -569,13 +755,18 @@ on_devices_loaded (McrServer  *server,
 static void
 close_listeners (McrPortMap *self)
 {
-  if (self->service != NULL)
+  if (self->accept_source != NULL)
     {
-      g_socket_service_stop (self->service);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
-      g_signal_handlers_disconnect_by_data (self->service, self);
-      g_clear_object (&self->service);
+      g_source_destroy (self->accept_source);
+      g_clear_pointer (&self->accept_source, g_source_unref);
     }
+  g_clear_handle_id (&self->accept_retry_id, g_source_remove);
+  if (self->parked != NULL)
+    g_io_stream_close (G_IO_STREAM (self->parked), NULL, NULL);
+  g_clear_object (&self->parked);
+  if (self->listener != NULL)
+    g_socket_close (self->listener, NULL);
+  g_clear_object (&self->listener);
   if (self->udp_source != NULL)
     {
       g_source_destroy (self->udp_source);
@@ -619,15 +810,20 @@ listen_tcp (McrPortMap      *self,
 {
   GError *local_error = NULL;
 
-  self->service = g_socket_service_new ();
-  /* Many programs may connect at once (a browser opens a dozen). */
-  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->service), 128);
-  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
-                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, effective,
-                                      &local_error))
+  /* A socket of our own rather than a GSocketService, which accepts again
+   * at once after any failure: out of descriptors, that is a busy loop. */
+  self->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, &local_error);
+  if (self->listener == NULL)
     return bind_error (self, local_error, error);
-  g_signal_connect (self->service, "incoming", G_CALLBACK (on_incoming), self);
-  g_socket_service_start (self->service);
+  g_socket_set_blocking (self->listener, FALSE);
+  /* Many programs may connect at once (a browser opens a dozen). */
+  g_socket_set_listen_backlog (self->listener, 128);
+  if (!g_socket_bind (self->listener, address, TRUE, &local_error) ||
+      !g_socket_listen (self->listener, &local_error) ||
+      (*effective = g_socket_get_local_address (self->listener, &local_error)) == NULL)
+    return bind_error (self, local_error, error);
+  watch_listener (self);
   return TRUE;
 }
 
@@ -886,6 +1082,7 @@ mcr_port_map_dispose (GObject *object)
       g_list_store_remove_all (self->connections);
     }
   g_clear_pointer (&self->udp_peers, g_hash_table_unref);
+  g_clear_object (&self->proxy_cache);
   set_device (self, NULL);
   if (self->server != NULL)
     {

@@ -22,7 +22,20 @@ struct _McrTlsPolicy
 
   gboolean   ignore_cert;
   GPtrArray *pinned;        /* normalized uppercase hex, no separators */
+  GQueue     accepted;      /* Accepted, newest first */
 };
+
+/* A certificate chain accepted for a host. */
+typedef struct
+{
+  char   *host;
+  GBytes *chain;
+  gint64  valid_until;
+} Accepted;
+
+/* Tunnels go to one server; a few entries cover a server that changes
+ * certificates, or a router logged in to a few. */
+#define MAX_ACCEPTED 8
 
 enum
 {
@@ -345,10 +358,25 @@ mcr_cert_info_matches (const McrCertInfo *info,
 /* ---- the policy ---- */
 
 static void
+accepted_free (Accepted *a)
+{
+  g_free (a->host);
+  g_bytes_unref (a->chain);
+  g_free (a);
+}
+
+static void
+forget_accepted (McrTlsPolicy *self)
+{
+  g_queue_clear_full (&self->accepted, (GDestroyNotify) accepted_free);
+}
+
+static void
 mcr_tls_policy_finalize (GObject *object)
 {
   McrTlsPolicy *self = MCR_TLS_POLICY (object);
 
+  forget_accepted (self);
   g_clear_pointer (&self->pinned, g_ptr_array_unref);
   G_OBJECT_CLASS (mcr_tls_policy_parent_class)->finalize (object);
 }
@@ -408,6 +436,7 @@ static void
 mcr_tls_policy_init (McrTlsPolicy *self)
 {
   self->pinned = g_ptr_array_new_with_free_func (g_free);
+  g_queue_init (&self->accepted);
 }
 
 McrTlsPolicy *
@@ -426,6 +455,8 @@ mcr_tls_policy_set_ignore_cert (McrTlsPolicy *self,
   if (self->ignore_cert == ignore)
     return;
   self->ignore_cert = ignore;
+  /* What ignore-cert let through may not pass any more. */
+  forget_accepted (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IGNORE_CERT]);
 }
 
@@ -495,4 +526,56 @@ mcr_tls_policy_accepts (McrTlsPolicy        *self,
       return FALSE;
     }
   return mcr_tls_policy_is_pinned (self, info);
+}
+
+gboolean
+mcr_tls_policy_accepted_before (McrTlsPolicy *self,
+                                const char   *host,
+                                GBytes       *chain)
+{
+  gint64 now;
+
+  g_return_val_if_fail (MCR_IS_TLS_POLICY (self), FALSE);
+  g_return_val_if_fail (host != NULL && chain != NULL, FALSE);
+
+  now = g_get_real_time ();
+  for (GList *l = self->accepted.head; l != NULL; l = l->next)
+    {
+      Accepted *a = l->data;
+
+      if (now < a->valid_until && g_str_equal (a->host, host) && g_bytes_equal (a->chain, chain))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+void
+mcr_tls_policy_remember (McrTlsPolicy *self,
+                         const char   *host,
+                         GBytes       *chain,
+                         gint64        valid_until)
+{
+  Accepted *a;
+
+  g_return_if_fail (MCR_IS_TLS_POLICY (self));
+  g_return_if_fail (host != NULL && chain != NULL);
+
+  for (GList *l = self->accepted.head; l != NULL; l = l->next)
+    {
+      a = l->data;
+      if (g_str_equal (a->host, host) && g_bytes_equal (a->chain, chain))
+        {
+          a->valid_until = valid_until;
+          g_queue_unlink (&self->accepted, l);
+          g_queue_push_head_link (&self->accepted, l);
+          return;
+        }
+    }
+  a = g_new0 (Accepted, 1);
+  a->host = g_strdup (host);
+  a->chain = g_bytes_ref (chain);
+  a->valid_until = valid_until;
+  g_queue_push_head (&self->accepted, a);
+  while (g_queue_get_length (&self->accepted) > MAX_ACCEPTED)
+    accepted_free (g_queue_pop_tail (&self->accepted));
 }

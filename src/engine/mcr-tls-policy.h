@@ -55,4 +55,19 @@ gboolean      mcr_tls_policy_accepts         (McrTlsPolicy        *self,
                                               GTlsCertificate     *certificate,
                                               GTlsCertificateFlags errors);
 
+/* Decisions remembered, so that a tunnel to a server whose certificates are
+ * byte-identical to ones already checked and accepted needs no second look.
+ * @chain: the certificates as the server sent them (any encoding that puts
+ * every byte of each DER certificate in). @valid_until: real time in
+ * microseconds after which the decision is not reused. Forgotten when
+ * ignore-cert changes; pins are only ever added, which cannot turn an
+ * acceptance into a refusal. */
+gboolean      mcr_tls_policy_accepted_before (McrTlsPolicy        *self,
+                                              const char          *host,
+                                              GBytes              *chain);
+void          mcr_tls_policy_remember        (McrTlsPolicy        *self,
+                                              const char          *host,
+                                              GBytes              *chain,
+                                              gint64               valid_until);
+
 G_END_DECLS

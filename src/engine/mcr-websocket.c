@@ -9,9 +9,9 @@
  * relay while the local program is slow, and stop reading the local program
  * while the relay is slow; with libsoup both would need unbounded queues
  * (measured: see the relay engine's report). So tunnels speak RFC 6455 here,
- * over the GIO TLS stream, reading only when the receiver takes more and
- * telling the sender when its bounded queue has room again. libsoup still does
- * HTTP and the control channel.
+ * over a TLS stream of our own (mcr-tls-stream.c), reading only when the
+ * receiver takes more and telling the sender when its bounded queue has room
+ * again. libsoup still does HTTP and the control channel.
  */
 #define G_LOG_DOMAIN "mcr-websocket"
 
@@ -24,7 +24,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
-#include "mcr-buffered-input-stream.h"
+#include "mcr-tls-stream.h"
 #include "mcr-websocket-private.h"
 
 #define OPCODE_CONTINUATION 0x0
@@ -43,8 +43,8 @@
 #define READ_BUDGET             (256 * 1024)
 #define OUT_BUFFER_SIZE         (MCR_WEBSOCKET_SEND_QUEUE_MAX + MCR_WEBSOCKET_SEND_CHUNK + 16)
 #define DEFAULT_MAX_MESSAGE     (256 * 1024)
-/* What one recv() under TLS may take: several of the relay's records. */
-#define TLS_READ_BLOCK          (32 * 1024)
+/* A certificate check is reused for at most this long (microseconds). */
+#define CERT_MEMORY_US          (10 * G_TIME_SPAN_MINUTE)
 
 struct _McrWebSocket
 {
@@ -56,6 +56,7 @@ struct _McrWebSocket
   McrWebSocketCertificateFunc cert_func;
   gpointer                    cert_data;
   GDestroyNotify              cert_destroy;
+  McrTlsPolicy               *tls_policy;
   GPtrArray                  *headers;      /* "Name: value" lines */
   gboolean                    binary_stream;
   gsize                       max_message_size;
@@ -1490,6 +1491,99 @@ send_request (McrWebSocket *self)
                                    on_request_written, self);
 }
 
+/* The certificates as the server sent them, for comparing with what was
+ * accepted before: each DER certificate after its length. */
+static GBytes *
+chain_bytes (const gnutls_datum_t *der,
+             guint                 n)
+{
+  GByteArray *bytes = g_byte_array_new ();
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 len[4] = { der[i].size >> 24, der[i].size >> 16, der[i].size >> 8, der[i].size };
+
+      g_byte_array_append (bytes, len, sizeof len);
+      g_byte_array_append (bytes, der[i].data, der[i].size);
+    }
+  return g_byte_array_free_to_bytes (bytes);
+}
+
+/* Until when a decision about @certificate may be reused: not past the
+ * end of any certificate of the chain, and not long in any case. */
+static gint64
+decision_valid_until (GTlsCertificate *certificate)
+{
+  gint64 until = g_get_real_time () + CERT_MEMORY_US;
+
+  for (GTlsCertificate *c = certificate; c != NULL; c = g_tls_certificate_get_issuer (c))
+    {
+      g_autoptr(GDateTime) not_after = g_tls_certificate_get_not_valid_after (c);
+
+      if (not_after == NULL)
+        return 0;
+      until = MIN (until, g_date_time_to_unix (not_after) * G_USEC_PER_SEC);
+    }
+  return until;
+}
+
+/* The server's certificate: accepted if it validates against the system
+ * trust for the host, or the policy (or certificate function) takes it.
+ * Before anything is sent on the connection. */
+static gboolean
+check_certificate (McrWebSocket  *self,
+                   McrTlsStream  *tls,
+                   GError       **error)
+{
+  const char *host = g_uri_get_host (self->uri);
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GSocketConnectable) identity = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GBytes) chain = NULL;
+  const gnutls_datum_t *der;
+  GTlsCertificateFlags errors;
+  gboolean accepted;
+  guint n = 0;
+
+  der = mcr_tls_stream_get_peer_der (tls, &n);
+  if (der != NULL && self->tls_policy != NULL)
+    {
+      chain = chain_bytes (der, n);
+      if (mcr_tls_policy_accepted_before (self->tls_policy, host, chain))
+        return TRUE;
+    }
+  certificate = mcr_tls_stream_get_peer_certificate (tls, error);
+  if (certificate == NULL)
+    return FALSE;
+  identity = g_network_address_new (host, (guint16) MAX (g_uri_get_port (self->uri), 0));
+  /* The one shared default database: no connection gets its own copy of
+   * the system trust list. */
+  database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  if (database != NULL)
+    errors = g_tls_database_verify_chain (database, certificate,
+                                          G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER, identity,
+                                          NULL, G_TLS_DATABASE_VERIFY_NONE, NULL, NULL);
+  else
+    errors = g_tls_certificate_verify (certificate, identity, NULL);
+  if (errors == 0)
+    accepted = TRUE;
+  else if (self->tls_policy != NULL)
+    accepted = mcr_tls_policy_accepts (self->tls_policy, certificate, errors);
+  else if (self->cert_func != NULL)
+    accepted = self->cert_func (certificate, errors, self->cert_data);
+  else
+    accepted = FALSE;
+  if (!accepted)
+    {
+      g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
+                   _("The certificate of %s is not trusted"), host);
+      return FALSE;
+    }
+  if (chain != NULL)
+    mcr_tls_policy_remember (self->tls_policy, host, chain, decision_valid_until (certificate));
+  return TRUE;
+}
+
 static void
 on_handshake_done (GObject      *source,
                    GAsyncResult *result,
@@ -1498,36 +1592,13 @@ on_handshake_done (GObject      *source,
   McrWebSocket *self = user_data;
   GError *error = NULL;
 
-  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
+  if (!mcr_tls_stream_handshake_finish (MCR_TLS_STREAM (source), result, &error) ||
+      !check_certificate (self, MCR_TLS_STREAM (source), &error))
     {
       connect_done (self, error);
       return;
     }
   send_request (self);
-}
-
-static gboolean
-on_accept_certificate (GTlsConnection       *conn,
-                       GTlsCertificate      *certificate,
-                       GTlsCertificateFlags  errors,
-                       gpointer              user_data)
-{
-  McrWebSocket *self = user_data;
-  g_autoptr(GTlsDatabase) database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
-
-  /* The connection has no database (see on_connected()): check the chain
-   * against the system trust here, with the one shared trust list. */
-  if (database != NULL)
-    errors = g_tls_database_verify_chain (database, certificate,
-                                          G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER,
-                                          g_tls_client_connection_get_server_identity (
-                                            G_TLS_CLIENT_CONNECTION (conn)),
-                                          NULL, G_TLS_DATABASE_VERIFY_NONE, NULL, NULL);
-  if (errors == 0)
-    return TRUE;
-  if (self->cert_func == NULL)
-    return FALSE;
-  return self->cert_func (certificate, errors, self->cert_data);
 }
 
 static void
@@ -1556,10 +1627,7 @@ on_connected (GObject      *source,
   McrWebSocket *self = user_data;
   GError *error = NULL;
   g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GIOStream) tls = NULL;
-  g_autoptr(GIOStream) base = NULL;
-  g_autoptr(GInputStream) buffered = NULL;
-  g_autoptr(GSocketConnectable) identity = NULL;
+  g_autoptr(McrTlsStream) tls = NULL;
 
   connection = g_socket_client_connect_to_uri_finish (G_SOCKET_CLIENT (source), result, &error);
   if (connection == NULL)
@@ -1575,35 +1643,15 @@ on_connected (GObject      *source,
       return;
     }
 
-  identity = g_network_address_new (g_uri_get_host (self->uri),
-                                    (guint16) MAX (g_uri_get_port (self->uri), 0));
-  buffered = mcr_buffered_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
-                                            TLS_READ_BLOCK);
-  base = g_simple_io_stream_new (buffered,
-                                 g_io_stream_get_output_stream (G_IO_STREAM (connection)));
-  self->connection = G_IO_STREAM (g_object_ref (connection));
-  /* No database, from construction on: with the default one glib-networking
-   * gives every connection its own parsed copy of the whole system trust
-   * list (measured: 3.4 MB and a parse of every CA per tunnel; 50 tunnels at
-   * once peaked at 171 MB). Without one, "accept-certificate" always comes,
-   * and checks the chain against the one shared default database. Node
-   * servers often end without close_notify; the data is framed anyway. */
-  tls = g_initable_new (g_tls_backend_get_client_connection_type (g_tls_backend_get_default ()),
-                        NULL, &error,
-                        "base-io-stream", base,
-                        "server-identity", identity,
-                        "database", NULL,
-                        "require-close-notify", FALSE,
-                        NULL);
+  tls = mcr_tls_stream_new (connection, g_uri_get_host (self->uri), &error);
   if (tls == NULL)
     {
       connect_done (self, error);
       return;
     }
-  g_signal_connect (tls, "accept-certificate", G_CALLBACK (on_accept_certificate), self);
-  use_stream (self, tls);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, self->cancellable,
-                                    on_handshake_done, self);
+  self->connection = G_IO_STREAM (g_object_ref (connection));
+  use_stream (self, G_IO_STREAM (tls));
+  mcr_tls_stream_handshake_async (tls, self->cancellable, on_handshake_done, self);
 }
 
 static gboolean
@@ -1718,6 +1766,16 @@ mcr_websocket_set_certificate_func (McrWebSocket               *self,
 }
 
 void
+mcr_websocket_set_tls_policy (McrWebSocket *self,
+                              McrTlsPolicy *policy)
+{
+  g_return_if_fail (MCR_IS_WEBSOCKET (self));
+  g_return_if_fail (policy == NULL || MCR_IS_TLS_POLICY (policy));
+
+  g_set_object (&self->tls_policy, policy);
+}
+
+void
 mcr_websocket_add_header (McrWebSocket *self,
                           const char   *name,
                           const char   *value)
@@ -1822,6 +1880,7 @@ mcr_websocket_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   mcr_websocket_set_receive_func (self, NULL, NULL, NULL);
   mcr_websocket_set_certificate_func (self, NULL, NULL, NULL);
+  g_clear_object (&self->tls_policy);
   g_clear_object (&self->proxy_resolver);
 
   G_OBJECT_CLASS (mcr_websocket_parent_class)->dispose (object);

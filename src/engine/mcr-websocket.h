@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "mcr-tls-policy.h"
+
 G_BEGIN_DECLS
 
 #define MCR_WEBSOCKET_ERROR (mcr_websocket_error_quark ())
@@ -81,6 +83,12 @@ void               mcr_websocket_set_certificate_func   (McrWebSocket           
                                                          McrWebSocketCertificateFunc func,
                                                          gpointer                    user_data,
                                                          GDestroyNotify              destroy);
+/* Certificates that do not validate against the system trust are taken
+ * or refused by @policy (it wins over a certificate function). A chain
+ * @policy accepted for this host before is accepted again from its bytes,
+ * without a second check. */
+void               mcr_websocket_set_tls_policy         (McrWebSocket               *self,
+                                                         McrTlsPolicy               *policy);
 /* An extra header on the upgrade request. */
 void               mcr_websocket_add_header             (McrWebSocket               *self,
                                                          const char                 *name,
