@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "mcr-buffered-input-stream.h"
+#include "mcr-io-source.h"
 #include "mcr-websocket-private.h"
 
 #define OPCODE_CONTINUATION 0x0
@@ -83,9 +84,7 @@ struct _McrWebSocket
   GIOStream                  *connection;     /* the socket under TLS */
   GPollableInputStream       *input;
   GPollableOutputStream      *output;
-  GSource                    *input_source;
-  GSource                    *output_source;
-  GSource                    *process_source;
+  GSource                    *io_source;      /* reading and writing, once open */
   GSource                    *close_timeout;
 
   /* Receiving: in_buf[in_pos..in_len) is read but not handed on yet. */
@@ -151,6 +150,9 @@ G_DEFINE_FINAL_TYPE (McrWebSocket, mcr_websocket, G_TYPE_OBJECT)
 
 static void read_and_process (McrWebSocket *self);
 static void flush_output     (McrWebSocket *self);
+static void update_events    (McrWebSocket *self,
+                              GIOCondition  add,
+                              GIOCondition  remove);
 
 /* ---- small helpers ---- */
 
@@ -300,9 +302,7 @@ release_input (McrWebSocket *self,
 static void
 drop_stream (McrWebSocket *self)
 {
-  clear_source (&self->input_source);
-  clear_source (&self->output_source);
-  clear_source (&self->process_source);
+  clear_source (&self->io_source);
   clear_source (&self->close_timeout);
   if (self->connection != NULL)
     g_io_stream_close (self->connection, NULL, NULL);
@@ -433,13 +433,9 @@ queue_size (McrWebSocket *self)
   return self->out_len - self->out_pos;
 }
 
-static gboolean
-on_output_ready (GObject  *stream,
-                 gpointer  user_data)
+static void
+output_ready (McrWebSocket *self)
 {
-  McrWebSocket *self = user_data;
-  g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
-
   flush_output (self);
   if (self->want_writable && self->state == MCR_WEBSOCKET_STATE_OPEN && !self->close_sent &&
       queue_size (self) < MCR_WEBSOCKET_SEND_QUEUE_MAX / 2)
@@ -447,7 +443,6 @@ on_output_ready (GObject  *stream,
       self->want_writable = FALSE;
       g_signal_emit (self, signals[SIGNAL_WRITABLE], 0);
     }
-  return self->output_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static void
@@ -471,11 +466,7 @@ flush_output (McrWebSocket *self)
                                                         &error);
       if (r == G_POLLABLE_RETURN_WOULD_BLOCK)
         {
-          if (self->output_source == NULL)
-            self->output_source =
-              attach_source (self,
-                             g_pollable_output_stream_create_source (self->output, NULL),
-                             G_SOURCE_FUNC (on_output_ready));
+          update_events (self, G_IO_OUT, 0);
           return;
         }
       if (r == G_POLLABLE_RETURN_FAILED)
@@ -490,7 +481,7 @@ flush_output (McrWebSocket *self)
   /* Drained: give the memory back (a thousand idle tunnels must stay small). */
   g_clear_pointer (&self->out_buf, g_free);
   self->out_pos = self->out_len = self->out_cap = 0;
-  clear_source (&self->output_source);
+  update_events (self, 0, G_IO_OUT);
   maybe_finish_close (self);
 }
 
@@ -834,7 +825,7 @@ handle_control (McrWebSocket *self,
       g_free (self->close_reason);
       self->close_reason = len > 2 ? g_strndup ((const char *) payload + 2, len - 2) : NULL;
       g_debug ("%s closed by the server (%u)", g_uri_get_path (self->uri), self->close_code);
-      clear_source (&self->input_source);
+      update_events (self, 0, G_IO_IN);
       if (!self->close_sent)
         send_close_frame (self, self->close_code, NULL);
       set_state (self, MCR_WEBSOCKET_STATE_CLOSING);
@@ -1147,17 +1138,30 @@ compact_input (McrWebSocket *self)
     }
 }
 
+static void
+update_events (McrWebSocket *self,
+               GIOCondition  add,
+               GIOCondition  remove)
+{
+  if (self->io_source != NULL)
+    mcr_io_source_set_events (self->io_source,
+                              (mcr_io_source_get_events (self->io_source) | add) & ~remove);
+}
+
 static gboolean
-on_input_ready (GObject  *stream,
-                gpointer  user_data)
+on_io (GIOCondition revents,
+       gpointer     user_data)
 {
   McrWebSocket *self = user_data;
   /* The close this read brings may take the owner's last reference with
-   * it: still needed for the line after. */
+   * it: still needed for the lines after. */
   g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
 
-  read_and_process (self);
-  return self->input_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+  if (revents & (G_IO_OUT | G_IO_HUP | G_IO_ERR))
+    output_ready (self);
+  if (self->io_source != NULL && (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+    read_and_process (self);
+  return self->io_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static void
@@ -1242,37 +1246,40 @@ read_and_process (McrWebSocket *self)
    * the stream already (decrypted, or read ahead), and then the socket
    * never turns readable again for it. Come back from the main loop. */
   if (!self->paused && can_read (self) && more && budget == 0)
-    {
-      clear_source (&self->input_source);
-      schedule_process (self);
-    }
+    schedule_process (self);
   else if (!self->paused && can_read (self))
-    {
-      if (self->input_source == NULL)
-        self->input_source = attach_source (self,
-                                            g_pollable_input_stream_create_source (self->input,
-                                                                                   NULL),
-                                            G_SOURCE_FUNC (on_input_ready));
-    }
+    update_events (self, G_IO_IN, 0); /* read until WOULD_BLOCK: the socket tells */
   else
-    clear_source (&self->input_source);
+    update_events (self, 0, G_IO_IN);
 }
 
-static gboolean
-on_process (gpointer user_data)
-{
-  McrWebSocket *self = user_data;
-
-  g_clear_pointer (&self->process_source, g_source_unref);
-  read_and_process (self);
-  return G_SOURCE_REMOVE;
-}
-
+/* A turn from the main loop soon, without waiting for the socket. */
 static void
 schedule_process (McrWebSocket *self)
 {
-  if (self->process_source == NULL && can_read (self))
-    self->process_source = attach_source (self, g_idle_source_new (), on_process);
+  if (self->io_source != NULL && can_read (self))
+    {
+      update_events (self, G_IO_IN, 0);
+      mcr_io_source_set_ready (self->io_source);
+    }
+}
+
+/* Open: one source for the life of the connection. The socket itself is
+ * polled when nothing but TLS and our read buffer sits between it and
+ * self->input (both read until WOULD_BLOCK before we wait); through a
+ * wrapped connection (an https proxy) the streams' own sources are. */
+static void
+start_io (McrWebSocket *self)
+{
+  GIOStream *base = self->connection != NULL ? self->connection : self->stream;
+  GSocket *socket = NULL;
+
+  if (G_IS_SOCKET_CONNECTION (base) && !G_IS_TCP_WRAPPER_CONNECTION (base))
+    socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
+  self->io_source = mcr_io_source_new (socket, self->input, self->output);
+  mcr_io_source_set_callback (self->io_source, on_io, self);
+  g_source_attach (self->io_source, self->context);
+  schedule_process (self);
 }
 
 void
@@ -1325,7 +1332,7 @@ connect_done (McrWebSocket *self,
   set_state (self, MCR_WEBSOCKET_STATE_OPEN);
   /* Bytes that came with the upgrade answer, and then the socket, are read
    * from the main loop: the caller sets its receive function first. */
-  schedule_process (self);
+  start_io (self);
   g_task_return_boolean (task, TRUE);
 }
 
