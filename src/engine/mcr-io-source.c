@@ -26,6 +26,7 @@ typedef struct
   gboolean               polled;    /* pfd is in the poll set */
   GIOCondition           events;
   gboolean               ready;
+  gint64                 deadline;  /* a turn at this monotonic time, or -1 */
 
   /* Without a socket to poll */
   GPollableInputStream  *input;
@@ -39,9 +40,24 @@ io_source_prepare (GSource *source,
                    gint    *timeout)
 {
   McrIoSource *self = (McrIoSource *) source;
+  gint64 now;
 
   *timeout = -1;
-  return self->ready;
+  if (self->ready)
+    return TRUE;
+  if (self->deadline < 0)
+    return FALSE;
+  now = g_source_get_time (source);
+  if (now >= self->deadline)
+    return TRUE;
+  *timeout = (gint) MIN ((self->deadline - now + 999) / 1000, G_MAXINT);
+  return FALSE;
+}
+
+static gboolean
+deadline_passed (McrIoSource *self)
+{
+  return self->deadline >= 0 && g_source_get_time ((GSource *) self) >= self->deadline;
 }
 
 static gboolean
@@ -49,7 +65,7 @@ io_source_check (GSource *source)
 {
   McrIoSource *self = (McrIoSource *) source;
 
-  return self->ready || (self->polled && self->pfd.revents != 0);
+  return self->ready || (self->polled && self->pfd.revents != 0) || deadline_passed (self);
 }
 
 static gboolean
@@ -60,9 +76,11 @@ io_source_dispatch (GSource     *source,
   McrIoSource *self = (McrIoSource *) source;
   McrIoSourceFunc func = (McrIoSourceFunc) (void (*) (void)) callback;
   GIOCondition revents = 0;
-  gboolean turn = self->ready;
+  gboolean turn = self->ready || deadline_passed (self);
 
   self->ready = FALSE;
+  if (turn)
+    self->deadline = -1;
   if (self->polled)
     {
       revents = self->pfd.revents;
@@ -115,6 +133,7 @@ mcr_io_source_new (GSocket               *socket,
 
   g_source_set_static_name (source, "McrIoSource");
   g_source_set_can_recurse (source, TRUE);
+  self->deadline = -1;
   if (socket != NULL)
     {
       self->pfd.fd = g_socket_get_fd (socket);
@@ -213,4 +232,11 @@ mcr_io_source_set_ready (GSource *source)
   /* Seen by prepare() at the next iteration: the caller is on the thread
    * that runs the context (or has not attached the source yet). */
   self->ready = TRUE;
+}
+
+void
+mcr_io_source_set_deadline (GSource *source,
+                            gint64   time)
+{
+  ((McrIoSource *) source)->deadline = time;
 }

@@ -39,5 +39,10 @@ GIOCondition mcr_io_source_get_events (GSource           *source);
 /* Dispatches once on the next main loop iteration, without waiting (what
  * an idle source would do, without creating one). */
 void     mcr_io_source_set_ready  (GSource               *source);
+/* A turn as from mcr_io_source_set_ready() at @time (g_get_monotonic_time()),
+ * unless the socket comes first; -1: none. Cleared when a turn (this or
+ * mcr_io_source_set_ready()'s) is taken. */
+void     mcr_io_source_set_deadline (GSource             *source,
+                                     gint64               time);
 
 G_END_DECLS

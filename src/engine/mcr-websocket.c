@@ -46,6 +46,15 @@
 #define DEFAULT_MAX_MESSAGE     (256 * 1024)
 /* What one recv() under TLS may take: several of the relay's records. */
 #define TLS_READ_BLOCK          (32 * 1024)
+/* Read moderation: a stream that brings BULK_ENTER bytes within
+ * BULK_WINDOW_US is woken only once BULK_LOWAT bytes wait (SO_RCVLOWAT),
+ * or BULK_DELAY_US after its last read for a tail; a turn that finds less
+ * than BULK_EXIT goes back to a wakeup per arrival. */
+#define BULK_ENTER              (32 * 1024)
+#define BULK_WINDOW_US          2000
+#define BULK_LOWAT              (64 * 1024)
+#define BULK_DELAY_US           2000
+#define BULK_EXIT               (4 * 1024)
 
 struct _McrWebSocket
 {
@@ -85,6 +94,10 @@ struct _McrWebSocket
   GPollableInputStream       *input;
   GPollableOutputStream      *output;
   GSource                    *io_source;      /* reading and writing, once open */
+  GSocket                    *poll_socket;    /* what io_source polls, if a socket */
+  gboolean                    bulk;           /* read moderation on */
+  gint64                      window_start;
+  gsize                       window_bytes;
   GSource                    *close_timeout;
 
   /* Receiving: in_buf[in_pos..in_len) is read but not handed on yet. */
@@ -303,6 +316,7 @@ static void
 drop_stream (McrWebSocket *self)
 {
   clear_source (&self->io_source);
+  self->poll_socket = NULL;
   clear_source (&self->close_timeout);
   if (self->connection != NULL)
     g_io_stream_close (self->connection, NULL, NULL);
@@ -1215,6 +1229,46 @@ fill_input (McrWebSocket *self,
 static void schedule_process (McrWebSocket *self);
 
 static void
+set_bulk (McrWebSocket *self,
+          gboolean      bulk)
+{
+  self->bulk = bulk;
+  self->window_bytes = 0;
+  g_socket_set_option (self->poll_socket, SOL_SOCKET, SO_RCVLOWAT, bulk ? BULK_LOWAT : 1, NULL);
+}
+
+/* The agent sends 4 KiB frames and the relay a TLS record each: read as
+ * they come, a download costs a main loop wakeup (poll, a context switch,
+ * TLS, a write to the local program) per 4 KiB, and these dominated the
+ * router's CPU. A fast stream is read in larger bites instead; slow and
+ * interactive ones keep their latency. @got: what this turn read, before
+ * the socket ran dry. */
+static void
+moderate_reads (McrWebSocket *self,
+                gsize         got)
+{
+  gint64 now;
+
+  if (self->poll_socket == NULL)
+    return;
+  now = g_get_monotonic_time ();
+  if (self->bulk && got < BULK_EXIT)
+    set_bulk (self, FALSE); /* woken by the deadline for little: interactive, or ended */
+  else if (!self->bulk)
+    {
+      if (now - self->window_start > BULK_WINDOW_US)
+        {
+          self->window_start = now;
+          self->window_bytes = 0;
+        }
+      self->window_bytes += got;
+      if (self->window_bytes >= BULK_ENTER)
+        set_bulk (self, TRUE);
+    }
+  mcr_io_source_set_deadline (self->io_source, self->bulk ? now + BULK_DELAY_US : -1);
+}
+
+static void
 read_and_process (McrWebSocket *self)
 {
   g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
@@ -1248,9 +1302,17 @@ read_and_process (McrWebSocket *self)
   if (!self->paused && can_read (self) && more && budget == 0)
     schedule_process (self);
   else if (!self->paused && can_read (self))
-    update_events (self, G_IO_IN, 0); /* read until WOULD_BLOCK: the socket tells */
+    {
+      /* Read until WOULD_BLOCK: the socket tells. */
+      update_events (self, G_IO_IN, 0);
+      moderate_reads (self, READ_BUDGET - budget);
+    }
   else
-    update_events (self, 0, G_IO_IN);
+    {
+      update_events (self, 0, G_IO_IN);
+      if (self->io_source != NULL)
+        mcr_io_source_set_deadline (self->io_source, -1);
+    }
 }
 
 /* A turn from the main loop soon, without waiting for the socket. */
@@ -1276,6 +1338,7 @@ start_io (McrWebSocket *self)
 
   if (G_IS_SOCKET_CONNECTION (base) && !G_IS_TCP_WRAPPER_CONNECTION (base))
     socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
+  self->poll_socket = socket;
   self->io_source = mcr_io_source_new (socket, self->input, self->output);
   mcr_io_source_set_callback (self->io_source, on_io, self);
   g_source_attach (self->io_source, self->context);
