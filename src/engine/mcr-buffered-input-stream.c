@@ -7,12 +7,14 @@
  * 33 recv() calls per 64 KiB downloaded (measured). GBufferedInputStream is
  * not pollable, so the TLS connection of a tunnel reads through this
  * instead: one recv() fills a block, and GnuTLS's small reads come from
- * memory.
+ * memory. A recv() that came back short has emptied the socket: the next
+ * non-blocking read says WOULD_BLOCK without a system call.
  */
 #define G_LOG_DOMAIN "mcr-websocket"
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "mcr-buffered-input-stream.h"
@@ -25,6 +27,7 @@ struct _McrBufferedInputStream
   guint8 *buf;       /* NULL when empty */
   gsize   pos;
   gsize   len;
+  gboolean drained;  /* the last read took less than asked: the socket is empty */
 };
 
 static void mcr_buffered_input_stream_pollable_init (GPollableInputStreamInterface *iface);
@@ -74,16 +77,31 @@ read_through (McrBufferedInputStream *self,
     return (gssize) take (self, buffer, count);
   if (count == 0)
     return 0;
+  if (!blocking && self->drained)
+    {
+      /* A read that came back short emptied the socket a moment ago: say
+       * so without asking it again. The caller then polls the socket, which
+       * is at once readable if more came meanwhile; the next read asks. */
+      self->drained = FALSE;
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
+                           g_strerror (EAGAIN));
+      return -1;
+    }
   if (count >= self->size)
-    return blocking ? g_input_stream_read (base, buffer, count, cancellable, error)
-                    : g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (base),
-                                                                buffer, count, cancellable,
-                                                                error);
+    {
+      n = blocking ? g_input_stream_read (base, buffer, count, cancellable, error)
+                   : g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (base),
+                                                               buffer, count, cancellable,
+                                                               error);
+      self->drained = !blocking && n > 0 && (gsize) n < count;
+      return n;
+    }
   self->buf = g_malloc (self->size);
   n = blocking ? g_input_stream_read (base, self->buf, self->size, cancellable, error)
                : g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (base),
                                                            self->buf, self->size, cancellable,
                                                            error);
+  self->drained = !blocking && n > 0 && (gsize) n < self->size;
   if (n <= 0)
     {
       g_clear_pointer (&self->buf, g_free);

@@ -45,7 +45,7 @@
 #define OUT_BUFFER_SIZE         (MCR_WEBSOCKET_SEND_QUEUE_MAX + MCR_WEBSOCKET_SEND_CHUNK + 16)
 #define DEFAULT_MAX_MESSAGE     (256 * 1024)
 /* What one recv() under TLS may take: several of the relay's records. */
-#define TLS_READ_BLOCK          (32 * 1024)
+#define TLS_READ_BLOCK          (64 * 1024)
 /* Read moderation: a stream that brings BULK_ENTER bytes within
  * BULK_WINDOW_US is woken only once BULK_LOWAT bytes wait (SO_RCVLOWAT),
  * or BULK_DELAY_US after its last read for a tail; a turn that finds less
