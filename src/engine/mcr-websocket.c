@@ -48,13 +48,15 @@
 #define TLS_READ_BLOCK          (64 * 1024)
 /* Read moderation: a stream that brings BULK_ENTER bytes within
  * BULK_WINDOW_US is woken only once BULK_LOWAT bytes wait (SO_RCVLOWAT),
- * or BULK_DELAY_US after its last read for a tail; a turn that finds less
- * than BULK_EXIT goes back to a wakeup per arrival. */
+ * or BULK_DELAY_US after its last read for a tail; BULK_QUIET_TURNS turns
+ * in a row that find less than BULK_EXIT (the relay paused, or the stream
+ * is interactive) go back to a wakeup per arrival. */
 #define BULK_ENTER              (32 * 1024)
 #define BULK_WINDOW_US          2000
-#define BULK_LOWAT              (64 * 1024)
+#define BULK_LOWAT              (128 * 1024)
 #define BULK_DELAY_US           2000
 #define BULK_EXIT               (4 * 1024)
+#define BULK_QUIET_TURNS        4
 
 struct _McrWebSocket
 {
@@ -96,6 +98,7 @@ struct _McrWebSocket
   GSource                    *io_source;      /* reading and writing, once open */
   GSocket                    *poll_socket;    /* what io_source polls, if a socket */
   gboolean                    bulk;           /* read moderation on */
+  guint                       quiet_turns;
   gint64                      window_start;
   gsize                       window_bytes;
   GSource                    *close_timeout;
@@ -1234,6 +1237,7 @@ set_bulk (McrWebSocket *self,
 {
   self->bulk = bulk;
   self->window_bytes = 0;
+  self->quiet_turns = 0;
   g_socket_set_option (self->poll_socket, SOL_SOCKET, SO_RCVLOWAT, bulk ? BULK_LOWAT : 1, NULL);
 }
 
@@ -1252,9 +1256,15 @@ moderate_reads (McrWebSocket *self,
   if (self->poll_socket == NULL)
     return;
   now = g_get_monotonic_time ();
-  if (self->bulk && got < BULK_EXIT)
-    set_bulk (self, FALSE); /* woken by the deadline for little: interactive, or ended */
-  else if (!self->bulk)
+  if (self->bulk)
+    {
+      /* Woken by the deadline for little, again and again: slow now. A
+       * relay that stalls for a moment (it does, under load) keeps bulk. */
+      self->quiet_turns = got < BULK_EXIT ? self->quiet_turns + 1 : 0;
+      if (self->quiet_turns >= BULK_QUIET_TURNS)
+        set_bulk (self, FALSE);
+    }
+  else
     {
       if (now - self->window_start > BULK_WINDOW_US)
         {
