@@ -43,6 +43,10 @@
  * the others sharing the main loop. */
 #define READ_BUDGET             (256 * 1024)
 #define OUT_BUFFER_SIZE         (MCR_WEBSOCKET_SEND_QUEUE_MAX + MCR_WEBSOCKET_SEND_CHUNK + 16)
+/* What begin_send() offers: with its 8-byte header a frame is then exactly
+ * two full TLS records (16 KiB each), where 32 KiB of payload made three,
+ * the last of 8 bytes: a record and a send() more per frame. */
+#define SEND_PAYLOAD            (MCR_WEBSOCKET_SEND_CHUNK - 8)
 #define DEFAULT_MAX_MESSAGE     (256 * 1024)
 /* What one recv() under TLS may take: several of the relay's records. */
 #define TLS_READ_BLOCK          (64 * 1024)
@@ -560,11 +564,11 @@ mcr_websocket_begin_send (McrWebSocket *self,
         shared_out = g_malloc (8 + MCR_WEBSOCKET_SEND_CHUNK);
       shared_out_busy = TRUE;
       self->out_shared = TRUE;
-      *max_len = MCR_WEBSOCKET_SEND_CHUNK;
+      *max_len = SEND_PAYLOAD;
       return shared_out + 8;
     }
   ensure_out_space (self, 8 + MCR_WEBSOCKET_SEND_CHUNK);
-  *max_len = MIN (MCR_WEBSOCKET_SEND_CHUNK, self->out_cap - self->out_len - 8);
+  *max_len = MIN (SEND_PAYLOAD, self->out_cap - self->out_len - 8);
   return self->out_buf + self->out_len + 8;
 }
 
