@@ -37,7 +37,7 @@
 /* What one recv() may take: several of the relay's records. GnuTLS reads a
  * record's 5-byte header and then its body, two system calls per 4 KiB
  * frame of the agent otherwise. */
-#define READ_BLOCK (32 * 1024)
+#define READ_BLOCK (64 * 1024)
 
 struct _McrTlsStream
 {
@@ -56,6 +56,7 @@ struct _McrTlsStream
   gsize              len;
   int                io_errno;     /* of the last failed recv()/send() */
   gboolean           pull_blocked; /* the last pull() found the socket empty */
+  gboolean           drained;      /* the last recv() came back short */
   gboolean           send_pending; /* a record waits in GnuTLS (EAGAIN) */
   gboolean           handshaked;
 
@@ -141,11 +142,24 @@ pull (gnutls_transport_ptr_t transport,
         }
       return (ssize_t) take;
     }
+  /* A recv() that came back short has most likely emptied the socket:
+   * asking again only to hear EAGAIN costs a system call per wakeup. Say
+   * "again" now; the socket is polled level-triggered, so bytes that came
+   * meanwhile wake the reader at once, and the next pull() asks for real. */
+  if (self->drained)
+    {
+      self->drained = FALSE;
+      self->io_errno = EAGAIN;
+      self->pull_blocked = TRUE;
+      gnutls_transport_set_errno (self->session, EAGAIN);
+      return -1;
+    }
   if (size >= READ_BLOCK)
     {
       do
         n = recv (self->fd, data, size, 0);
       while (n < 0 && errno == EINTR);
+      self->drained = n > 0 && (gsize) n < size;
     }
   else
     {
@@ -153,6 +167,7 @@ pull (gnutls_transport_ptr_t transport,
       do
         n = recv (self->fd, self->block, READ_BLOCK, 0);
       while (n < 0 && errno == EINTR);
+      self->drained = n > 0 && n < READ_BLOCK;
       if (n > 0)
         {
           gsize take = MIN (size, (gsize) n);

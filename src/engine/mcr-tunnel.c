@@ -27,6 +27,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "mcr-io-source.h"
 #include "mcr-map-spec.h"
 #include "mcr-tunnel.h"
 
@@ -52,8 +53,7 @@ struct _McrTunnel
   GSocketConnection     *local;
   GPollableInputStream  *local_in;
   GPollableOutputStream *local_out;
-  GSource               *local_in_source;
-  GSource               *local_out_source;
+  GSource               *local_source;  /* reading (G_IO_IN), a write pending (G_IO_OUT) */
   gboolean               local_eof;
 
   /* UDP */
@@ -105,6 +105,25 @@ G_DEFINE_FINAL_TYPE (McrTunnel, mcr_tunnel, G_TYPE_OBJECT)
 
 static void watch_local_input (McrTunnel *self);
 
+/* What the local socket is waited for: no system call, no source made. */
+static void
+local_events (McrTunnel    *self,
+              GIOCondition  add,
+              GIOCondition  remove)
+{
+  if (self->local_source != NULL)
+    mcr_io_source_set_events (self->local_source,
+                              (mcr_io_source_get_events (self->local_source) | add) & ~remove);
+}
+
+static gboolean
+local_waits_for (McrTunnel    *self,
+                 GIOCondition  condition)
+{
+  return self->local_source != NULL &&
+         (mcr_io_source_get_events (self->local_source) & condition) != 0;
+}
+
 static void
 clear_source (GSource **source)
 {
@@ -152,8 +171,7 @@ close_local (McrTunnel *self)
 {
   GSocket *socket;
 
-  clear_source (&self->local_in_source);
-  clear_source (&self->local_out_source);
+  clear_source (&self->local_source);
   if (self->local == NULL)
     return;
   socket = g_socket_connection_get_socket (self->local);
@@ -212,7 +230,7 @@ close_from_local (McrTunnel *self)
   if (self->state >= MCR_TUNNEL_STATE_CLOSING)
     return;
   self->closing_ourselves = TRUE;
-  clear_source (&self->local_in_source);
+  local_events (self, 0, G_IO_IN);
   clear_source (&self->idle_source);
   set_state (self, MCR_TUNNEL_STATE_CLOSING);
   mcr_websocket_close (self->ws, MCR_WEBSOCKET_CLOSE_NORMAL, NULL);
@@ -287,15 +305,11 @@ start_idle (McrTunnel *self)
 
 /* ---- device → local ---- */
 
-static gboolean
-on_local_writable (GObject  *stream,
-                   gpointer  user_data)
+static void
+on_local_writable (McrTunnel *self)
 {
-  McrTunnel *self = user_data;
-
-  g_clear_pointer (&self->local_out_source, g_source_unref);
+  local_events (self, 0, G_IO_OUT);
   mcr_websocket_resume_receive (self->ws);
-  return G_SOURCE_REMOVE;
 }
 
 static gsize
@@ -324,10 +338,8 @@ deliver_tcp (McrTunnel    *self,
       self->last_activity = g_get_monotonic_time ();
       moved (self);
     }
-  if ((gsize) n < len && self->local_out_source == NULL)
-    self->local_out_source =
-      attach_source (self, g_pollable_output_stream_create_source (self->local_out, NULL),
-                     G_SOURCE_FUNC (on_local_writable));
+  if ((gsize) n < len)
+    local_events (self, G_IO_OUT, 0);
   return (gsize) n;
 }
 
@@ -421,21 +433,16 @@ local_eof (McrTunnel *self)
 {
   g_debug ("tunnel from %s: the local side finished sending", self->peer);
   self->local_eof = TRUE;
-  clear_source (&self->local_in_source);
+  local_events (self, 0, G_IO_IN);
   if (self->idle_timeout == 0)
     close_from_local (self);
   else
     start_idle (self);
 }
 
-static gboolean
-on_local_readable (GObject  *stream,
-                   gpointer  user_data)
+static void
+on_local_readable (McrTunnel *self)
 {
-  McrTunnel *self = user_data;
-  /* A failed write to the relay ends the tunnel from inside the loop, and
-   * its map lets go of it then. */
-  g_autoptr(McrTunnel) hold G_GNUC_UNUSED = g_object_ref (self);
   gsize budget = READ_BUDGET;
 
   while (budget > 0)
@@ -448,8 +455,8 @@ on_local_readable (GObject  *stream,
       if (!mcr_websocket_can_send (self->ws))
         {
           /* The relay is slower: stop reading until "writable". */
-          clear_source (&self->local_in_source);
-          return G_SOURCE_REMOVE;
+          local_events (self, 0, G_IO_IN);
+          return;
         }
       buf = mcr_websocket_begin_send (self->ws, &max);
       n = g_pollable_input_stream_read_nonblocking (self->local_in, buf, max, NULL, &error);
@@ -464,26 +471,38 @@ on_local_readable (GObject  *stream,
       if (n == 0)
         {
           local_eof (self);
-          return G_SOURCE_REMOVE;
+          return;
         }
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        return G_SOURCE_CONTINUE;
+        return;
       g_debug ("tunnel from %s: local read failed: %s", self->peer, error->message);
       abort_from_local (self);
-      return G_SOURCE_REMOVE;
+      return;
     }
-  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_local_io (GIOCondition revents,
+             gpointer     user_data)
+{
+  McrTunnel *self = user_data;
+  /* A failed write to the relay ends the tunnel from inside the loop, and
+   * its map lets go of it then. */
+  g_autoptr(McrTunnel) hold G_GNUC_UNUSED = g_object_ref (self);
+
+  if ((revents & (G_IO_OUT | G_IO_HUP | G_IO_ERR)) && local_waits_for (self, G_IO_OUT))
+    on_local_writable (self);
+  if ((revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && local_waits_for (self, G_IO_IN))
+    on_local_readable (self);
+  return self->local_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static void
 watch_local_input (McrTunnel *self)
 {
-  if (self->local_in == NULL || self->local_in_source != NULL || self->local_eof ||
-      self->state != MCR_TUNNEL_STATE_OPEN)
+  if (self->local_in == NULL || self->local_eof || self->state != MCR_TUNNEL_STATE_OPEN)
     return;
-  self->local_in_source =
-    attach_source (self, g_pollable_input_stream_create_source (self->local_in, NULL),
-                   G_SOURCE_FUNC (on_local_readable));
+  local_events (self, G_IO_IN, 0);
 }
 
 static void
@@ -560,6 +579,14 @@ mcr_tunnel_start (McrTunnel *self)
   g_return_if_fail (self->state == MCR_TUNNEL_STATE_CONNECTING && self->context == NULL);
 
   self->context = g_main_context_ref_thread_default ();
+  if (self->local != NULL)
+    {
+      /* One source for the life of the local connection. */
+      self->local_source = mcr_io_source_new (g_socket_connection_get_socket (self->local),
+                                              NULL, NULL);
+      mcr_io_source_set_callback (self->local_source, on_local_io, self);
+      g_source_attach (self->local_source, self->context);
+    }
   mcr_websocket_set_binary_stream (self->ws, self->protocol == MCR_PROTOCOL_TCP);
   mcr_websocket_set_receive_func (self->ws, on_ws_receive, self, NULL);
   g_signal_connect (self->ws, "writable", G_CALLBACK (on_ws_writable), self);

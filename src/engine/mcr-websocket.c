@@ -24,6 +24,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "mcr-io-source.h"
 #include "mcr-tls-stream.h"
 #include "mcr-websocket-private.h"
 
@@ -42,9 +43,24 @@
  * the others sharing the main loop. */
 #define READ_BUDGET             (256 * 1024)
 #define OUT_BUFFER_SIZE         (MCR_WEBSOCKET_SEND_QUEUE_MAX + MCR_WEBSOCKET_SEND_CHUNK + 16)
+/* What begin_send() offers: with its 8-byte header a frame is then exactly
+ * two full TLS records (16 KiB each), where 32 KiB of payload made three,
+ * the last of 8 bytes: a record and a send() more per frame. */
+#define SEND_PAYLOAD            (MCR_WEBSOCKET_SEND_CHUNK - 8)
 #define DEFAULT_MAX_MESSAGE     (256 * 1024)
 /* A certificate check is reused for at most this long (microseconds). */
 #define CERT_MEMORY_US          (10 * G_TIME_SPAN_MINUTE)
+/* Read moderation: a stream that brings BULK_ENTER bytes within
+ * BULK_WINDOW_US is woken only once BULK_LOWAT bytes wait (SO_RCVLOWAT),
+ * or BULK_DELAY_US after its last read for a tail; BULK_QUIET_TURNS turns
+ * in a row that find less than BULK_EXIT (the relay paused, or the stream
+ * is interactive) go back to a wakeup per arrival. */
+#define BULK_ENTER              (32 * 1024)
+#define BULK_WINDOW_US          2000
+#define BULK_LOWAT              (128 * 1024)
+#define BULK_DELAY_US           2000
+#define BULK_EXIT               (4 * 1024)
+#define BULK_QUIET_TURNS        4
 
 struct _McrWebSocket
 {
@@ -84,9 +100,12 @@ struct _McrWebSocket
   GIOStream                  *connection;     /* the socket under TLS */
   GPollableInputStream       *input;
   GPollableOutputStream      *output;
-  GSource                    *input_source;
-  GSource                    *output_source;
-  GSource                    *process_source;
+  GSource                    *io_source;      /* reading and writing, once open */
+  GSocket                    *poll_socket;    /* what io_source polls, if a socket */
+  gboolean                    bulk;           /* read moderation on */
+  guint                       quiet_turns;
+  gint64                      window_start;
+  gsize                       window_bytes;
   GSource                    *close_timeout;
 
   /* Receiving: in_buf[in_pos..in_len) is read but not handed on yet. */
@@ -152,6 +171,9 @@ G_DEFINE_FINAL_TYPE (McrWebSocket, mcr_websocket, G_TYPE_OBJECT)
 
 static void read_and_process (McrWebSocket *self);
 static void flush_output     (McrWebSocket *self);
+static void update_events    (McrWebSocket *self,
+                              GIOCondition  add,
+                              GIOCondition  remove);
 
 /* ---- small helpers ---- */
 
@@ -301,9 +323,8 @@ release_input (McrWebSocket *self,
 static void
 drop_stream (McrWebSocket *self)
 {
-  clear_source (&self->input_source);
-  clear_source (&self->output_source);
-  clear_source (&self->process_source);
+  clear_source (&self->io_source);
+  self->poll_socket = NULL;
   clear_source (&self->close_timeout);
   if (self->connection != NULL)
     g_io_stream_close (self->connection, NULL, NULL);
@@ -434,13 +455,9 @@ queue_size (McrWebSocket *self)
   return self->out_len - self->out_pos;
 }
 
-static gboolean
-on_output_ready (GObject  *stream,
-                 gpointer  user_data)
+static void
+output_ready (McrWebSocket *self)
 {
-  McrWebSocket *self = user_data;
-  g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
-
   flush_output (self);
   if (self->want_writable && self->state == MCR_WEBSOCKET_STATE_OPEN && !self->close_sent &&
       queue_size (self) < MCR_WEBSOCKET_SEND_QUEUE_MAX / 2)
@@ -448,7 +465,6 @@ on_output_ready (GObject  *stream,
       self->want_writable = FALSE;
       g_signal_emit (self, signals[SIGNAL_WRITABLE], 0);
     }
-  return self->output_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static void
@@ -472,11 +488,7 @@ flush_output (McrWebSocket *self)
                                                         &error);
       if (r == G_POLLABLE_RETURN_WOULD_BLOCK)
         {
-          if (self->output_source == NULL)
-            self->output_source =
-              attach_source (self,
-                             g_pollable_output_stream_create_source (self->output, NULL),
-                             G_SOURCE_FUNC (on_output_ready));
+          update_events (self, G_IO_OUT, 0);
           return;
         }
       if (r == G_POLLABLE_RETURN_FAILED)
@@ -491,7 +503,7 @@ flush_output (McrWebSocket *self)
   /* Drained: give the memory back (a thousand idle tunnels must stay small). */
   g_clear_pointer (&self->out_buf, g_free);
   self->out_pos = self->out_len = self->out_cap = 0;
-  clear_source (&self->output_source);
+  update_events (self, 0, G_IO_OUT);
   maybe_finish_close (self);
 }
 
@@ -553,11 +565,11 @@ mcr_websocket_begin_send (McrWebSocket *self,
         shared_out = g_malloc (8 + MCR_WEBSOCKET_SEND_CHUNK);
       shared_out_busy = TRUE;
       self->out_shared = TRUE;
-      *max_len = MCR_WEBSOCKET_SEND_CHUNK;
+      *max_len = SEND_PAYLOAD;
       return shared_out + 8;
     }
   ensure_out_space (self, 8 + MCR_WEBSOCKET_SEND_CHUNK);
-  *max_len = MIN (MCR_WEBSOCKET_SEND_CHUNK, self->out_cap - self->out_len - 8);
+  *max_len = MIN (SEND_PAYLOAD, self->out_cap - self->out_len - 8);
   return self->out_buf + self->out_len + 8;
 }
 
@@ -835,7 +847,7 @@ handle_control (McrWebSocket *self,
       g_free (self->close_reason);
       self->close_reason = len > 2 ? g_strndup ((const char *) payload + 2, len - 2) : NULL;
       g_debug ("%s closed by the server (%u)", g_uri_get_path (self->uri), self->close_code);
-      clear_source (&self->input_source);
+      update_events (self, 0, G_IO_IN);
       if (!self->close_sent)
         send_close_frame (self, self->close_code, NULL);
       set_state (self, MCR_WEBSOCKET_STATE_CLOSING);
@@ -1148,17 +1160,30 @@ compact_input (McrWebSocket *self)
     }
 }
 
+static void
+update_events (McrWebSocket *self,
+               GIOCondition  add,
+               GIOCondition  remove)
+{
+  if (self->io_source != NULL)
+    mcr_io_source_set_events (self->io_source,
+                              (mcr_io_source_get_events (self->io_source) | add) & ~remove);
+}
+
 static gboolean
-on_input_ready (GObject  *stream,
-                gpointer  user_data)
+on_io (GIOCondition revents,
+       gpointer     user_data)
 {
   McrWebSocket *self = user_data;
   /* The close this read brings may take the owner's last reference with
-   * it: still needed for the line after. */
+   * it: still needed for the lines after. */
   g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
 
-  read_and_process (self);
-  return self->input_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+  if (revents & (G_IO_OUT | G_IO_HUP | G_IO_ERR))
+    output_ready (self);
+  if (self->io_source != NULL && (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+    read_and_process (self);
+  return self->io_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static void
@@ -1212,6 +1237,53 @@ fill_input (McrWebSocket *self,
 static void schedule_process (McrWebSocket *self);
 
 static void
+set_bulk (McrWebSocket *self,
+          gboolean      bulk)
+{
+  self->bulk = bulk;
+  self->window_bytes = 0;
+  self->quiet_turns = 0;
+  g_socket_set_option (self->poll_socket, SOL_SOCKET, SO_RCVLOWAT, bulk ? BULK_LOWAT : 1, NULL);
+}
+
+/* The agent sends 4 KiB frames and the relay a TLS record each: read as
+ * they come, a download costs a main loop wakeup (poll, a context switch,
+ * TLS, a write to the local program) per 4 KiB, and these dominated the
+ * router's CPU. A fast stream is read in larger bites instead; slow and
+ * interactive ones keep their latency. @got: what this turn read, before
+ * the socket ran dry. */
+static void
+moderate_reads (McrWebSocket *self,
+                gsize         got)
+{
+  gint64 now;
+
+  if (self->poll_socket == NULL)
+    return;
+  now = g_get_monotonic_time ();
+  if (self->bulk)
+    {
+      /* Woken by the deadline for little, again and again: slow now. A
+       * relay that stalls for a moment (it does, under load) keeps bulk. */
+      self->quiet_turns = got < BULK_EXIT ? self->quiet_turns + 1 : 0;
+      if (self->quiet_turns >= BULK_QUIET_TURNS)
+        set_bulk (self, FALSE);
+    }
+  else
+    {
+      if (now - self->window_start > BULK_WINDOW_US)
+        {
+          self->window_start = now;
+          self->window_bytes = 0;
+        }
+      self->window_bytes += got;
+      if (self->window_bytes >= BULK_ENTER)
+        set_bulk (self, TRUE);
+    }
+  mcr_io_source_set_deadline (self->io_source, self->bulk ? now + BULK_DELAY_US : -1);
+}
+
+static void
 read_and_process (McrWebSocket *self)
 {
   g_autoptr(McrWebSocket) hold G_GNUC_UNUSED = g_object_ref (self);
@@ -1243,37 +1315,49 @@ read_and_process (McrWebSocket *self)
    * the stream already (decrypted, or read ahead), and then the socket
    * never turns readable again for it. Come back from the main loop. */
   if (!self->paused && can_read (self) && more && budget == 0)
-    {
-      clear_source (&self->input_source);
-      schedule_process (self);
-    }
+    schedule_process (self);
   else if (!self->paused && can_read (self))
     {
-      if (self->input_source == NULL)
-        self->input_source = attach_source (self,
-                                            g_pollable_input_stream_create_source (self->input,
-                                                                                   NULL),
-                                            G_SOURCE_FUNC (on_input_ready));
+      /* Read until WOULD_BLOCK: the socket tells. */
+      update_events (self, G_IO_IN, 0);
+      moderate_reads (self, READ_BUDGET - budget);
     }
   else
-    clear_source (&self->input_source);
+    {
+      update_events (self, 0, G_IO_IN);
+      if (self->io_source != NULL)
+        mcr_io_source_set_deadline (self->io_source, -1);
+    }
 }
 
-static gboolean
-on_process (gpointer user_data)
-{
-  McrWebSocket *self = user_data;
-
-  g_clear_pointer (&self->process_source, g_source_unref);
-  read_and_process (self);
-  return G_SOURCE_REMOVE;
-}
-
+/* A turn from the main loop soon, without waiting for the socket. */
 static void
 schedule_process (McrWebSocket *self)
 {
-  if (self->process_source == NULL && can_read (self))
-    self->process_source = attach_source (self, g_idle_source_new (), on_process);
+  if (self->io_source != NULL && can_read (self))
+    {
+      update_events (self, G_IO_IN, 0);
+      mcr_io_source_set_ready (self->io_source);
+    }
+}
+
+/* Open: one source for the life of the connection. The socket itself is
+ * polled when nothing but TLS and our read buffer sits between it and
+ * self->input (both read until WOULD_BLOCK before we wait); through a
+ * wrapped connection (an https proxy) the streams' own sources are. */
+static void
+start_io (McrWebSocket *self)
+{
+  GIOStream *base = self->connection != NULL ? self->connection : self->stream;
+  GSocket *socket = NULL;
+
+  if (G_IS_SOCKET_CONNECTION (base) && !G_IS_TCP_WRAPPER_CONNECTION (base))
+    socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
+  self->poll_socket = socket;
+  self->io_source = mcr_io_source_new (socket, self->input, self->output);
+  mcr_io_source_set_callback (self->io_source, on_io, self);
+  g_source_attach (self->io_source, self->context);
+  schedule_process (self);
 }
 
 void
@@ -1326,7 +1410,7 @@ connect_done (McrWebSocket *self,
   set_state (self, MCR_WEBSOCKET_STATE_OPEN);
   /* Bytes that came with the upgrade answer, and then the socket, are read
    * from the main loop: the caller sets its receive function first. */
-  schedule_process (self);
+  start_io (self);
   g_task_return_boolean (task, TRUE);
 }
 

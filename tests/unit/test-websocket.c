@@ -617,6 +617,65 @@ test_stream_merge_slow (Fixture       *fx,
   check_stream_merge (fx, 77);
 }
 
+typedef struct
+{
+  Client *c;
+  guint   want;
+} Want;
+
+static gboolean
+client_has (gpointer data)
+{
+  Want *w = data;
+
+  return w->c->binary->len >= w->want;
+}
+
+/* A fast stream is read in larger bites (the socket wakes the reader only
+ * once 32 KiB wait): a tail too small to wake it must still come within a
+ * few milliseconds, and the bulk before it byte-exact. */
+static void
+test_bulk_tail (Fixture       *fx,
+                gconstpointer  data)
+{
+  g_autoptr(Client) c = client_new (fx, "/raw", TRUE);
+  g_autoptr(GByteArray) expected = g_byte_array_new ();
+  GTlsCertificateFlags seen = 0;
+  guint8 frame[4096];
+  Want w = { c, 0 };
+
+  mcr_websocket_set_certificate_func (c->ws, accept_any, &seen, NULL);
+  g_assert_true (client_connect (c));
+  while (fx->raw == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  for (guint round = 0; round < 3; round++)
+    {
+      gint64 t0, elapsed;
+
+      /* 96 KiB in 4 KiB frames, as the agent sends them. */
+      for (guint i = 0; i < 24; i++)
+        {
+          for (gsize k = 0; k < sizeof frame; k++)
+            frame[k] = (guint8) (k * 7 + i + round * 31);
+          raw_send_frame (fx, 0x82, frame, sizeof frame);
+          g_byte_array_append (expected, frame, sizeof frame);
+        }
+      w.want = expected->len;
+      g_assert_true (mcr_test_wait_until (client_has, &w, 5000));
+      /* Right after the bulk: a tail that cannot wake the socket alone. */
+      raw_send_frame (fx, 0x82, "tail", 4);
+      g_byte_array_append (expected, (const guint8 *) "tail", 4);
+      w.want = expected->len;
+      t0 = g_get_monotonic_time ();
+      g_assert_true (mcr_test_wait_until (client_has, &w, 5000));
+      elapsed = g_get_monotonic_time () - t0;
+      g_test_message ("round %u: tail after %" G_GINT64_FORMAT " us", round, elapsed);
+      g_assert_cmpint (elapsed, <, 200000);
+    }
+  g_assert_cmpmem (c->binary->data, c->binary->len, expected->data, expected->len);
+}
+
 static void
 test_fragments_message_mode (Fixture       *fx,
                              gconstpointer  data)
@@ -923,6 +982,8 @@ main (int    argc,
   ADD ("fragments-message-mode", test_fragments_message_mode, FALSE);
   ADD ("stream-merge", test_stream_merge, FALSE);
   ADD ("stream-merge-slow", test_stream_merge_slow, FALSE);
+  ADD ("bulk-tail", test_bulk_tail, FALSE);
+  ADD ("bulk-tail-tls", test_bulk_tail, TRUE);
   ADD ("client-close", test_client_close_handshake, FALSE);
   ADD ("close-without-frame", test_close_without_frame, FALSE);
   ADD ("protocol-errors", test_protocol_errors, FALSE);
