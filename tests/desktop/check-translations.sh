@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # check-translations.sh MESON BUILDDIR PREFIX PODIR
-# Every catalogue in PODIR/LINGUAS compiles with msgfmt --check; then, from a
+# Every catalogue in PODIR/LINGUAS compiles with msgfmt --check and translates
+# every message the sources have now (no untranslated or fuzzy one against a
+# fresh extraction from POTFILES); then, from a
 # temporary install, the program speaks German and French when asked to
 # (LANGUAGE) and English otherwise. MCR_LOCALEDIR points the installed program
 # at its catalogues under the DESTDIR.
@@ -22,6 +24,19 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mcr-i18n.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+
+# The messages of the sources as they are now (the keywords of meson's glib
+# preset), each catalogue merged with them without guessing.
+(cd "$podir/.." && xgettext --from-code=UTF-8 --keyword=_ --keyword=N_ --keyword=C_:1c,2 \
+   --keyword=NC_:1c,2 --keyword=g_dngettext:2,3 --files-from=po/POTFILES --output="$tmp/now.pot")
+for lang in $(sed 's/#.*//' "$podir/LINGUAS"); do
+  msgmerge --quiet --no-fuzzy-matching "$podir/$lang.po" "$tmp/now.pot" -o "$tmp/$lang.po"
+  stats=$(msgfmt --statistics -o /dev/null "$tmp/$lang.po" 2>&1)
+  case $stats in
+    *untranslated*|*fuzzy*) fail "$lang.po is behind the sources ($stats): ninja -C BUILDDIR meshcentral-router-update-po, then translate" ;;
+    *) ok "$lang.po translates every message of the sources ($stats)" ;;
+  esac
+done
 "$meson" install -C "$builddir" --no-rebuild --quiet --destdir "$tmp/dest" >/dev/null
 root=$tmp/dest/${prefix#/}
 program=$root/bin/meshcentral-router
