@@ -365,6 +365,17 @@ ready_source_new (McrTlsStream *self,
 
 /* ---- reading and writing ---- */
 
+static gboolean
+is_open (McrTlsStream *self,
+         GError      **error)
+{
+  if (self->session != NULL && self->handshaked)
+    return TRUE;
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                       _("The TLS connection is not open"));
+  return FALSE;
+}
+
 static gssize
 tls_read (McrTlsStream *self,
           void         *buffer,
@@ -373,12 +384,8 @@ tls_read (McrTlsStream *self,
 {
   ssize_t n;
 
-  if (self->session == NULL || !self->handshaked)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                           _("The TLS connection is not open"));
-      return -1;
-    }
+  if (!is_open (self, error))
+    return -1;
   if (count == 0)
     return 0;
   /* GnuTLS also says "again" after a record that held no data (a TLS 1.3
@@ -417,12 +424,8 @@ tls_write (McrTlsStream *self,
 {
   ssize_t n;
 
-  if (self->session == NULL || !self->handshaked)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                           _("The TLS connection is not open"));
-      return -1;
-    }
+  if (!is_open (self, error))
+    return -1;
   if (count == 0 && !self->send_pending)
     return 0;
   self->io_errno = 0;
@@ -455,6 +458,50 @@ wait_for (McrTlsStream *self,
   return g_socket_condition_wait (self->socket, condition, cancellable, error);
 }
 
+/* The streams' halves keep a pointer to the stream that closing clears. */
+static gboolean
+attached (McrTlsStream *tls,
+          GError      **error)
+{
+  if (tls != NULL)
+    return TRUE;
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The TLS connection is closed"));
+  return FALSE;
+}
+
+/* The blocking read (@condition G_IO_IN) or write (G_IO_OUT) of a half
+ * whose stream pointer is *@tls: the non-blocking one, and a wait on the
+ * socket for as long as it would block. @buffer is the caller's, writable
+ * for a read. */
+static gssize
+blocking_io (McrTlsStream *const *tls,
+             GIOCondition         condition,
+             const void          *buffer,
+             gsize                count,
+             GCancellable        *cancellable,
+             GError             **error)
+{
+  for (;;)
+    {
+      GError *local_error = NULL;
+      gssize n;
+
+      if (!attached (*tls, error))
+        return -1;
+      n = condition == G_IO_IN ? tls_read (*tls, (void *) buffer, count, &local_error)
+                               : tls_write (*tls, buffer, count, &local_error);
+      if (n >= 0 || !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          if (local_error != NULL)
+            g_propagate_error (error, local_error);
+          return n;
+        }
+      g_clear_error (&local_error);
+      if (!wait_for (*tls, condition, cancellable, error))
+        return -1;
+    }
+}
+
 /* ---- the input stream ---- */
 
 #define MCR_TYPE_TLS_INPUT (mcr_tls_input_get_type ())
@@ -472,16 +519,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (McrTlsInput, mcr_tls_input, G_TYPE_INPUT_STREAM,
                                G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM,
                                                       mcr_tls_input_pollable_init))
 
-static gboolean
-input_attached (McrTlsInput *self,
-                GError     **error)
-{
-  if (self->tls != NULL)
-    return TRUE;
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The TLS connection is closed"));
-  return FALSE;
-}
-
 static gssize
 mcr_tls_input_read (GInputStream *stream,
                     void         *buffer,
@@ -489,26 +526,8 @@ mcr_tls_input_read (GInputStream *stream,
                     GCancellable *cancellable,
                     GError      **error)
 {
-  McrTlsInput *self = MCR_TLS_INPUT (stream);
-
-  for (;;)
-    {
-      GError *local_error = NULL;
-      gssize n;
-
-      if (!input_attached (self, error))
-        return -1;
-      n = tls_read (self->tls, buffer, count, &local_error);
-      if (n >= 0 || !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          if (local_error != NULL)
-            g_propagate_error (error, local_error);
-          return n;
-        }
-      g_clear_error (&local_error);
-      if (!wait_for (self->tls, G_IO_IN, cancellable, error))
-        return -1;
-    }
+  return blocking_io (&MCR_TLS_INPUT (stream)->tls, G_IO_IN, buffer, count, cancellable,
+                      error);
 }
 
 static gboolean
@@ -545,7 +564,7 @@ mcr_tls_input_read_nonblocking (GPollableInputStream *stream,
 {
   McrTlsInput *self = MCR_TLS_INPUT (stream);
 
-  if (!input_attached (self, error))
+  if (!attached (self->tls, error))
     return -1;
   return tls_read (self->tls, buffer, count, error);
 }
@@ -598,16 +617,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (McrTlsOutput, mcr_tls_output, G_TYPE_OUTPUT_STREA
                                G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_OUTPUT_STREAM,
                                                       mcr_tls_output_pollable_init))
 
-static gboolean
-output_attached (McrTlsOutput *self,
-                 GError      **error)
-{
-  if (self->tls != NULL)
-    return TRUE;
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The TLS connection is closed"));
-  return FALSE;
-}
-
 static gssize
 mcr_tls_output_write (GOutputStream *stream,
                       const void    *buffer,
@@ -615,26 +624,8 @@ mcr_tls_output_write (GOutputStream *stream,
                       GCancellable  *cancellable,
                       GError       **error)
 {
-  McrTlsOutput *self = MCR_TLS_OUTPUT (stream);
-
-  for (;;)
-    {
-      GError *local_error = NULL;
-      gssize n;
-
-      if (!output_attached (self, error))
-        return -1;
-      n = tls_write (self->tls, buffer, count, &local_error);
-      if (n >= 0 || !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          if (local_error != NULL)
-            g_propagate_error (error, local_error);
-          return n;
-        }
-      g_clear_error (&local_error);
-      if (!wait_for (self->tls, G_IO_OUT, cancellable, error))
-        return -1;
-    }
+  return blocking_io (&MCR_TLS_OUTPUT (stream)->tls, G_IO_OUT, buffer, count, cancellable,
+                      error);
 }
 
 static gboolean
@@ -670,7 +661,7 @@ mcr_tls_output_write_nonblocking (GPollableOutputStream *stream,
 {
   McrTlsOutput *self = MCR_TLS_OUTPUT (stream);
 
-  if (!output_attached (self, error))
+  if (!attached (self->tls, error))
     return -1;
   return tls_write (self->tls, buffer, count, error);
 }
