@@ -6,76 +6,16 @@
  * takes what it can, says so once, does not spin, keeps the open ones
  * echoing, and takes the waiting ones as soon as some close: every
  * connection is echoed byte-exact in the end, none is refused. */
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "mcr-test-router.h"
 #include "relay-test-util.h"
 
 #define NOFILE   64
 #define N_PEERS  60
 #define PEER_BYTES 4096
-
-typedef struct
-{
-  GSubprocess      *process;
-  GDataInputStream *out;
-  GDataInputStream *err;
-  GPtrArray        *out_lines;
-  GString          *err_text;
-  gboolean          out_eof;
-  gboolean          err_eof;
-  gboolean          exited;
-} Router;
-
-static void read_next (Router *r, gboolean err);
-
-static void
-on_line (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Router *r = user_data;
-  gboolean err = G_DATA_INPUT_STREAM (source) == r->err;
-  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
-                                                                     result, NULL, NULL);
-
-  if (line == NULL)
-    {
-      if (err)
-        r->err_eof = TRUE;
-      else
-        r->out_eof = TRUE;
-      return;
-    }
-  g_test_message ("%s: %s", err ? "stderr" : "stdout", line);
-  if (err)
-    g_string_append_printf (r->err_text, "%s\n", line);
-  else
-    g_ptr_array_add (r->out_lines, g_steal_pointer (&line));
-  read_next (r, err);
-}
-
-static void
-read_next (Router   *r,
-           gboolean  err)
-{
-  g_data_input_stream_read_line_async (err ? r->err : r->out, G_PRIORITY_DEFAULT, NULL, on_line,
-                                       r);
-}
-
-static void
-on_exited (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Router *r = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  r->exited = TRUE;
-}
 
 /* In the child: the limit, and an end with the test program, also when an
  * assertion aborts it. */
@@ -85,71 +25,28 @@ limit_descriptors (gpointer data)
   struct rlimit rl = { NOFILE, NOFILE };
 
   setrlimit (RLIMIT_NOFILE, &rl);
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
+  mcr_test_router_child_setup (data);
 }
 
-static Router *
+static McrTestRouter *
 router_start (const char *map)
 {
   const McrTestbed *tb = mcr_testbed_get ();
   g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autofree char *program = g_build_filename (MCR_BUILD_ROOT, "src", "meshcentral-router", NULL);
+    mcr_test_router_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                  tb->password);
   g_autofree char *host = g_strconcat ("-host:", tb->address, NULL);
   g_autofree char *user = g_strconcat ("-user:", tb->user, NULL);
   g_autofree char *hash = g_strconcat ("-certhash:", tb->cert_hash, NULL);
-  const char *argv[] = { program, "--headless", host, user, hash, map, NULL };
-  g_autoptr(GError) error = NULL;
-  Router *r = g_new0 (Router, 1);
+  const char *args[] = { "--headless", host, user, hash, map, NULL };
 
-  g_subprocess_launcher_setenv (launcher, "MCROUTER_PASSWORD", tb->password, TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
-  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
   g_subprocess_launcher_set_child_setup (launcher, limit_descriptors, NULL, NULL);
-  r->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  r->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (r->process));
-  r->err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (r->process));
-  r->out_lines = g_ptr_array_new_with_free_func (g_free);
-  r->err_text = g_string_new (NULL);
-  read_next (r, FALSE);
-  read_next (r, TRUE);
-  g_subprocess_wait_async (r->process, NULL, on_exited, r);
-  return r;
-}
-
-static void
-router_free (Router *r)
-{
-  if (!r->exited)
-    {
-      g_subprocess_force_exit (r->process);
-      while (!r->exited)
-        g_main_context_iteration (NULL, TRUE);
-    }
-  while (!r->out_eof || !r->err_eof)
-    g_main_context_iteration (NULL, TRUE);
-  g_object_unref (r->out);
-  g_object_unref (r->err);
-  g_object_unref (r->process);
-  g_ptr_array_unref (r->out_lines);
-  g_string_free (r->err_text, TRUE);
-  g_free (r);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Router, router_free)
-
-static gboolean
-has_port_line (gpointer data)
-{
-  Router *r = data;
-
-  return r->out_lines->len >= 1 || r->exited;
+  return mcr_test_router_start (launcher, args, TRUE);
 }
 
 /* The router's user+system CPU time, in seconds. */
 static double
-cpu_seconds (Router *r)
+cpu_seconds (McrTestRouter *r)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%s/stat",
                                            g_subprocess_get_identifier (r->process));
@@ -258,7 +155,7 @@ test_out_of_descriptors (void)
   const McrTestbed *tb = mcr_testbed_get ();
   guint16 echo = mcr_test_echo_server_start (NULL);
   g_autofree char *map = g_strdup_printf ("-map:TCP:0:%s::%u", tb->node_id, echo);
-  g_autoptr(Router) r = router_start (map);
+  g_autoptr(McrTestRouter) r = router_start (map);
   TestPeer *peers[N_PEERS] = { NULL };
   Progress progress = { peers, N_PEERS, 0 };
   const char *line;
@@ -266,11 +163,10 @@ test_out_of_descriptors (void)
   guint first, waiting = 0;
   double cpu0, cpu1;
 
-  g_assert_true (mcr_test_wait_until (has_port_line, r, 60000));
-  g_assert_false (r->exited);
+  mcr_test_router_wait_lines (r, 1);
   line = g_ptr_array_index (r->out_lines, 0);
   g_assert_true (g_str_has_prefix (line, "TCP 127.0.0.1:"));
-  port = (guint16) g_ascii_strtoull (line + strlen ("TCP 127.0.0.1:"), NULL, 10);
+  port = mcr_test_router_port_of (r, "TCP 127.0.0.1:", "");
   g_assert_cmpuint (port, >, 0);
 
   /* More connections than descriptors: the first ones are echoed, the
@@ -340,10 +236,7 @@ test_out_of_descriptors (void)
   g_assert_true (test_peer_echo_matches (peers[0]));
   g_clear_pointer (&peers[0], test_peer_free);
 
-  g_subprocess_send_signal (r->process, SIGTERM);
-  g_assert_true (mcr_test_wait_flag (&r->exited, 15000));
-  g_assert_true (g_subprocess_get_if_exited (r->process));
-  g_assert_cmpint (g_subprocess_get_exit_status (r->process), ==, 0);
+  g_assert_cmpint (mcr_test_router_stop (r, 15000), ==, 0);
 }
 
 int
