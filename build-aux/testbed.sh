@@ -215,7 +215,10 @@ cmd_stop () {
 case "${1:-}" in
   install) install_mc ;;
   start) [ $# -ge 2 ] && [ $# -le 3 ] || { echo "usage: $0 start DIR [OWNER_PID]" >&2; exit 2; }
-         ok=0; trap '[ $ok = 1 ] || cmd_stop "$2"' EXIT; cmd_start "$2"; ok=1
+         # The trap may run inside a function (set -e), where "$2" is that
+         # function's: the folder is kept in a name of its own.
+         start_dir=$2 ok=0; trap '[ $ok = 1 ] || cmd_stop "$start_dir"' EXIT
+         cmd_start "$start_dir"; ok=1
          if [ -n "${3:-}" ]; then
            # A watchdog: even a test program killed with SIGKILL leaves nothing behind.
            dir=$(cd "$2" && pwd)
