@@ -21,6 +21,7 @@
 #include "mcr-json-private.h"
 #include "mcr-server-address.h"
 #include "mcr-server-private.h"
+#include "mcr-string-field.h"
 
 #define DEFAULT_TIMEOUT_S       30
 #define PING_INTERVAL_S         30
@@ -208,17 +209,6 @@ static char *
 dup_nonempty (const char *s)
 {
   return s != NULL && *s != '\0' ? g_strdup (s) : NULL;
-}
-
-static gboolean
-set_string (char      **field,
-            const char *value)
-{
-  if (g_strcmp0 (*field, value) == 0)
-    return FALSE;
-  g_free (*field);
-  *field = g_strdup (value);
-  return TRUE;
 }
 
 const char *
@@ -1097,7 +1087,7 @@ handle_serverinfo (McrServer  *self,
 
   self->features = (guint32) mcr_json_get_int_or (info, "features", 0);
   self->features2 = (guint32) mcr_json_get_int_or (info, "features2", 0);
-  set_string (&self->server_tls_hash, hash);
+  mcr_set_string (&self->server_tls_hash, hash);
 
   if (!self->got_serverinfo)
     {
@@ -1124,9 +1114,9 @@ handle_userinfo (McrServer  *self,
   if (self->user_id != NULL && !g_str_equal (self->user_id, id))
     return;  /* someone else's account changed */
   g_object_freeze_notify (G_OBJECT (self));
-  if (set_string (&self->user_id, id))
+  if (mcr_set_string (&self->user_id, id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_ID]);
-  if (name != NULL && set_string (&self->user_name, name))
+  if (name != NULL && mcr_set_string (&self->user_name, name))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_NAME]);
   g_object_thaw_notify (G_OBJECT (self));
   self->user_has_2fa = user_has_second_factor (info);
@@ -1246,20 +1236,20 @@ handle_message (McrServer  *self,
 
       if (cookie != NULL && *cookie != '\0')
         {
-          set_string (&self->auth_cookie, cookie);
+          mcr_set_string (&self->auth_cookie, cookie);
           maybe_devices_loaded (self);
         }
     }
   else if (g_str_equal (action, "logincookie"))
-    set_string (&self->login_cookie, mcr_json_get_string (msg, "cookie"));
+    mcr_set_string (&self->login_cookie, mcr_json_get_string (msg, "cookie"));
   else if (g_str_equal (action, "twoFactorCookie"))
     {
       const char *cookie = mcr_json_get_string (msg, "cookie");
 
       if (cookie == NULL || *cookie == '\0')
         return;
-      set_string (&self->session_twofa_cookie, cookie);
-      if (self->creds.remember_device && set_string (&self->twofa_cookie, cookie))
+      mcr_set_string (&self->session_twofa_cookie, cookie);
+      if (self->creds.remember_device && mcr_set_string (&self->twofa_cookie, cookie))
         g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TWOFA_COOKIE]);
     }
   else if (g_str_equal (action, "usergroups"))
@@ -1836,9 +1826,9 @@ mcr_server_login_async (McrServer            *self,
   self->creds.auth_cookie = dup_nonempty (credentials->auth_cookie);
   self->creds.remember_device = credentials->remember_device;
   memset (&self->token_request, 0, sizeof self->token_request);
-  if (set_string (&self->user_id, NULL))
+  if (mcr_set_string (&self->user_id, NULL))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_ID]);
-  if (set_string (&self->user_name, self->creds.user))
+  if (mcr_set_string (&self->user_name, self->creds.user))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_NAME]);
   if (self->twofa_cookie != NULL)
     {
