@@ -115,7 +115,6 @@ const McrTokenRequest *mcr_server_get_token_request (McrServer     *self);
  * arrived: store it), "peer-cert-info" (McrCertInfo of the last certificate
  * seen). Signal "devices-loaded" once the first full device list is in. */
 McrServerState  mcr_server_get_state          (McrServer           *self);
-const char     *mcr_server_state_to_string    (McrServerState       state);
 const GError   *mcr_server_get_error          (McrServer           *self);
 const char     *mcr_server_get_user_name      (McrServer           *self);
 const char     *mcr_server_get_user_id        (McrServer           *self);
@@ -128,19 +127,12 @@ gboolean        mcr_server_get_devices_loaded (McrServer           *self);
 guint32         mcr_server_get_features       (McrServer           *self);
 guint32         mcr_server_get_features2      (McrServer           *self);
 const char     *mcr_server_get_server_tls_hash (McrServer          *self);
-/* A cookie that opens the web UI logged in, when the server allows login
- * tokens; else NULL. */
-const char     *mcr_server_get_login_cookie   (McrServer           *self);
 
 /* Sends any command on the control channel (ignored when not connected).
  * Every message from the server is also emitted as the detailed signal
  * "message::ACTION" (const char *action, JsonObject *message). */
 void            mcr_server_send_command       (McrServer           *self,
                                                JsonObject          *command);
-/* Stores a per-device RDP port on the server ("changedevice"). */
-void            mcr_server_set_device_rdp_port (McrServer          *self,
-                                               McrDevice           *device,
-                                               guint16              port);
 
 /* Models the UI binds to: items are McrDevice and McrDeviceGroup. */
 GListModel     *mcr_server_get_devices        (McrServer           *self);
