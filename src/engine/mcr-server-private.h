@@ -222,6 +222,18 @@ void     _mcr_server_clear_session_cookies (McrServer           *self);
 
 /* ==== Test hooks (tests/unit, tests/integration, tests/fuzz) ==== */
 
+/* _mcr_server_send_text() above is one too. */
+
+/* Read by tests only (nothing in src/ needs them). */
+const char     *mcr_server_get_host           (McrServer           *self);
+guint16         mcr_server_get_port           (McrServer           *self);
+const char     *mcr_server_get_domain         (McrServer           *self);
+/* The login key (the K of "host?key=K"), or NULL. */
+const char     *mcr_server_get_login_key      (McrServer           *self);
+/* What the server offered when it last asked for a second factor (also when
+ * a reconnect, not a login call, was refused). */
+const McrTokenRequest *mcr_server_get_token_request (McrServer     *self);
+
 /* Every text the server object sends is handed to @hook first (the
  * connection, if any, still gets it). */
 void     _mcr_server_set_send_hook      (McrServer         *self,

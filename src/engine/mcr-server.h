@@ -74,9 +74,6 @@ GQuark          mcr_server_error_quark        (void);
  * it cannot be parsed. */
 McrServer      *mcr_server_new                (const char          *address,
                                                GError             **error);
-const char     *mcr_server_get_host           (McrServer           *self);
-guint16         mcr_server_get_port           (McrServer           *self);
-const char     *mcr_server_get_domain         (McrServer           *self);
 /* "host[:port][/domain]" as users write it, without the key. */
 const char     *mcr_server_get_display_name   (McrServer           *self);
 /* TRUE if @address ("host[:port][/domain][?key=K]", as mcr_server_new()
@@ -88,8 +85,6 @@ McrTlsPolicy   *mcr_server_get_tls_policy     (McrServer           *self);
 void            mcr_server_set_proxy_uri      (McrServer           *self,
                                                const char          *uri);
 GProxyResolver *mcr_server_get_proxy_resolver (McrServer           *self);
-/* The login key (the K of "host?key=K"), or NULL. */
-const char     *mcr_server_get_login_key      (McrServer           *self);
 /* Seconds to wait for the server to connect and log in (default 30). */
 void            mcr_server_set_timeout        (McrServer           *self,
                                                guint                seconds);
@@ -106,9 +101,6 @@ gboolean        mcr_server_login_finish       (McrServer           *self,
                                                McrTokenRequest     *token_request,
                                                GError             **error);
 void            mcr_server_logout             (McrServer           *self);
-/* What the server offered when it last asked for a second factor (also when
- * a reconnect, not a login call, was refused). */
-const McrTokenRequest *mcr_server_get_token_request (McrServer     *self);
 
 /* Properties: "state", "error" (GError boxed, when FAILED/RECONNECTING),
  * "user-name", "user-id", "twofa-cookie" (set when a remembered-2FA cookie
