@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "mcr-device-private.h"
+#include "mcr-string-field.h"
 
 #define FULL_RIGHTS 0xFFFFFFFFu
 
@@ -124,18 +125,6 @@ _mcr_device_group_new (const char *id)
   return self;
 }
 
-/* Sets *@field to a copy of @value; TRUE if it changed. */
-static gboolean
-replace_string (char      **field,
-                const char *value)
-{
-  if (g_strcmp0 (*field, value) == 0)
-    return FALSE;
-  g_free (*field);
-  *field = g_strdup (value);
-  return TRUE;
-}
-
 const char *
 mcr_device_group_get_id (McrDeviceGroup *self)
 {
@@ -182,7 +171,7 @@ void
 _mcr_device_group_set_name (McrDeviceGroup *self,
                             const char     *name)
 {
-  if (replace_string (&self->name, name))
+  if (mcr_set_string (&self->name, name))
     g_object_notify_by_pspec (G_OBJECT (self), group_properties[GROUP_PROP_NAME]);
 }
 
@@ -190,7 +179,7 @@ void
 _mcr_device_group_set_description (McrDeviceGroup *self,
                                    const char     *description)
 {
-  if (replace_string (&self->description, description))
+  if (mcr_set_string (&self->description, description))
     g_object_notify_by_pspec (G_OBJECT (self), group_properties[GROUP_PROP_DESCRIPTION]);
 }
 
@@ -208,7 +197,7 @@ void
 _mcr_device_group_set_relay_id (McrDeviceGroup *self,
                                 const char     *relay_id)
 {
-  if (replace_string (&self->relay_id, relay_id))
+  if (mcr_set_string (&self->relay_id, relay_id))
     g_object_notify_by_pspec (G_OBJECT (self), group_properties[GROUP_PROP_RELAY_ID]);
 }
 
@@ -457,7 +446,7 @@ void
 _mcr_device_set_name (McrDevice  *self,
                       const char *name)
 {
-  if (replace_string (&self->name, name))
+  if (mcr_set_string (&self->name, name))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
 }
 
@@ -518,7 +507,7 @@ void
 _mcr_device_set_host (McrDevice  *self,
                       const char *host)
 {
-  if (replace_string (&self->host, host))
+  if (mcr_set_string (&self->host, host))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOST]);
 }
 

@@ -18,6 +18,8 @@
 
 #include "mcr-json-check.h"
 #include "mcr-map-file.h"
+#include "mcr-secret.h"
+#include "mcr-string-field.h"
 
 /* root { mappings [ { … } ] } is 3; leave room for unknown extras. */
 #define MAP_FILE_MAX_DEPTH 8
@@ -57,9 +59,7 @@ mcr_map_file_finalize (GObject *object)
 
   g_clear_pointer (&self->hostname, g_free);
   g_clear_pointer (&self->username, g_free);
-  if (self->password != NULL)
-    memset (self->password, 0, strlen (self->password));
-  g_clear_pointer (&self->password, g_free);
+  mcr_clear_secret (&self->password);
   g_clear_pointer (&self->certhash, g_free);
   g_clear_pointer (&self->mappings, g_ptr_array_unref);
   g_clear_pointer (&self->warnings, g_ptr_array_unref);
@@ -164,11 +164,8 @@ set_string (McrMapFile *self,
             const char *value,
             guint       prop)
 {
-  if (g_strcmp0 (*field, value) == 0)
-    return;
-  g_free (*field);
-  *field = g_strdup (value);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+  if (mcr_set_string (field, value))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
 }
 
 const char *

@@ -24,6 +24,7 @@
 
 #include "mcr-port-map.h"
 #include "mcr-proxy-cache.h"
+#include "mcr-string-field.h"
 #include "mcr-tls-policy.h"
 
 #define UDP_BATCH 64   /* datagrams read per wakeup */
@@ -137,11 +138,8 @@ set_string (McrPortMap  *self,
             const char  *value,
             guint        prop)
 {
-  if (g_strcmp0 (*field, value) == 0)
-    return;
-  g_free (*field);
-  *field = g_strdup (value);
-  notify (self, prop);
+  if (mcr_set_string (field, value))
+    notify (self, prop);
 }
 
 static const char *

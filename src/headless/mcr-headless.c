@@ -35,6 +35,7 @@
 #include "mcr-headless-maps.h"
 #include "mcr-map-file.h"
 #include "mcr-router-url.h"
+#include "mcr-secret.h"
 #include "mcr-server.h"
 
 #define EXIT_LOGIN_FAILED 1
@@ -353,9 +354,7 @@ headless_clear (McrHeadless *h)
   g_clear_pointer (&h->link, mcr_router_url_free);
   g_clear_pointer (&h->files, g_ptr_array_unref);
   g_clear_pointer (&h->address, g_free);
-  if (h->password != NULL)
-    memset (h->password, 0, strlen (h->password));
-  g_clear_pointer (&h->password, g_free);
+  mcr_clear_secret (&h->password);
 }
 
 /* ---- what to log into ---- */
