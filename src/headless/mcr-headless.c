@@ -440,7 +440,7 @@ static gboolean
 check_one_server (McrHeadless *h,
                   GError     **error)
 {
-  g_autoptr(McrServerAddress) server = NULL;
+  g_autoptr(McrServerAddress) parsed = NULL;
   g_autofree char *link_address = NULL;
   g_autofree char *named_by = NULL;
   int other;
@@ -449,8 +449,8 @@ check_one_server (McrHeadless *h,
     link_address = mcr_router_url_get_server_address (h->link);
   if (!pick_address (h, link_address, &named_by, error))
     return FALSE;
-  server = mcr_server_address_parse (h->address, error);
-  if (server == NULL)
+  parsed = mcr_server_address_parse (h->address, error);
+  if (parsed == NULL)
     return FALSE;
 
   if (link_address != NULL && !mcr_server_address_same_server (h->address, link_address))
@@ -460,7 +460,7 @@ check_one_server (McrHeadless *h,
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _("the mcrouter:// link is for the server %s, but %s names %s: give "
                      "one server only"),
-                   shown, named_by, server->display_name);
+                   shown, named_by, parsed->display_name);
       return FALSE;
     }
   other = h->options->host == NULL ? mcr_map_file_find_other_server (h->files, 0, h->address)
@@ -474,7 +474,7 @@ check_one_server (McrHeadless *h,
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _("%s is for the server %s, but %s names %s: give files for one server "
                      "only"),
-                   label, shown, named_by, server->display_name);
+                   label, shown, named_by, parsed->display_name);
       return FALSE;
     }
   return TRUE;

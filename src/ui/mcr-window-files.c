@@ -4,7 +4,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
-#define G_LOG_DOMAIN "mcr-window"
+#define G_LOG_DOMAIN "mcr-window" /* the window's: G_MESSAGES_DEBUG=mcr-window shows it all */
 
 #include "config.h"
 

@@ -7,7 +7,7 @@
  * with "second factor needed" or "untrusted certificate" shows the page for
  * it, and the next attempt adds what the user gave there.
  */
-#define G_LOG_DOMAIN "mcr-window"
+#define G_LOG_DOMAIN "mcr-window" /* the window's: G_MESSAGES_DEBUG=mcr-window shows it all */
 
 #include "config.h"
 
