@@ -1086,3 +1086,26 @@ mcr_map_file_save_finish (McrMapFile   *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+/* ---- files for one server ---- */
+
+/* Included here, next to its only user in this file. */
+#include "mcr-server-address.h"
+
+int
+mcr_map_file_find_other_server (GPtrArray  *files,
+                                guint       from,
+                                const char *address)
+{
+  g_return_val_if_fail (files != NULL, -1);
+
+  for (guint i = from; i < files->len; i++)
+    {
+      McrMapFile *file = g_ptr_array_index (files, i);
+
+      if (file != NULL
+          && !mcr_server_address_same_server (address, mcr_map_file_get_hostname (file)))
+        return (int) i;
+    }
+  return -1;
+}
