@@ -83,8 +83,10 @@ test_timeout (void)
   mcr_server_set_timeout (server, 2);
   start = g_get_monotonic_time ();
   expect_failure (server, MCR_SERVER_ERROR_TIMEOUT, NULL);
+  /* Not before the 2 s set; and the 2 s set, not the 30 s default (how
+   * soon after 2 s is the machine's business under the sanitizers). */
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 1900 * 1000);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 25 * G_USEC_PER_SEC);
 }
 
 /* ---- a plain TCP server that answers like an HTTP server ---- */
