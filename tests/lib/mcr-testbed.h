@@ -34,7 +34,8 @@ gboolean          mcr_testbed_run        (const char  *command,
                                           const char **args,
                                           char       **output);
 /* The same, while the default main context keeps running (the router under
- * test keeps moving bytes and noticing things while the script works). */
+ * test keeps moving bytes and noticing things while the script works); the
+ * script is killed, and FALSE returned, after 180 s. */
 gboolean          mcr_testbed_run_iterating (const char *command);
 /* meshctrl.js as admin: mcr_testbed_meshctrl (&out, "ListDevices", "--json", NULL) */
 gboolean          mcr_testbed_meshctrl   (char       **output,
