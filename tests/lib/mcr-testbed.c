@@ -258,7 +258,8 @@ mcr_test_timer_stop (McrTestTimer *timer)
 }
 
 void
-mcr_test_wait_failed (const char *file,
+mcr_test_wait_failed (const char *domain,
+                      const char *file,
                       int         line,
                       const char *func,
                       const char *what,
@@ -266,7 +267,7 @@ mcr_test_wait_failed (const char *file,
 {
   g_autofree char *message = g_strdup_printf ("waited %u ms in vain for: %s", timeout_ms, what);
 
-  g_assertion_message (G_LOG_DOMAIN, file, line, func, message);
+  g_assertion_message (domain, file, line, func, message);
 }
 
 gboolean

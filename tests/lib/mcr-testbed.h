@@ -49,27 +49,8 @@ gboolean          mcr_test_wait_flag     (const gboolean *flag,
 gboolean          mcr_test_wait_until    (gboolean      (*predicate) (gpointer data),
                                           gpointer        data,
                                           guint           timeout_ms);
-/* Iterates the default main context until the expression @cond holds; if
- * @timeout_ms pass first the test fails with a message that names @cond
- * ("waited 10000 ms in vain for: c->n_messages >= 2"). For what no
- * predicate is written for: a count, a pointer set by a callback, a
- * GAsyncResult that arrives. */
-#define mcr_test_assert_wait(cond, timeout_ms)                                        \
-  G_STMT_START                                                                        \
-  {                                                                                   \
-    McrTestTimer mcr_test_timer_;                                                     \
-                                                                                      \
-    mcr_test_timer_start (&mcr_test_timer_, (timeout_ms));                            \
-    while (!(cond) && !mcr_test_timer_.expired)                                       \
-      g_main_context_iteration (NULL, TRUE);                                          \
-    mcr_test_timer_stop (&mcr_test_timer_);                                           \
-    if (!(cond))                                                                      \
-      mcr_test_wait_failed (__FILE__, __LINE__, G_STRFUNC, #cond, (timeout_ms));      \
-  }                                                                                   \
-  G_STMT_END
-
-/* What mcr_test_assert_wait() and mcr_test_wait_until() are made of: a
- * timeout on the default main context that sets @expired. */
+/* A timeout on the default main context that sets @expired: what
+ * mcr_test_wait_until() and mcr_test_assert_wait() are made of. */
 typedef struct
 {
   guint    id;
@@ -79,8 +60,30 @@ typedef struct
 void              mcr_test_timer_start   (McrTestTimer   *timer,
                                           guint           timeout_ms);
 void              mcr_test_timer_stop    (McrTestTimer   *timer);
+
+/* Iterates the default main context until the expression @cond holds; if
+ * @timeout_ms pass first the test fails with a message that names @cond
+ * ("waited 10000 ms in vain for: c->n_messages >= 2"). For what no
+ * predicate is written for: a count, a pointer set by a callback, a
+ * GAsyncResult that arrives. */
+#define mcr_test_assert_wait(cond, timeout_ms)                                  \
+  G_STMT_START                                                                  \
+  {                                                                             \
+    McrTestTimer mcr_test_timer_;                                               \
+                                                                                \
+    mcr_test_timer_start (&mcr_test_timer_, (timeout_ms));                      \
+    while (!(cond) && !mcr_test_timer_.expired)                                 \
+      g_main_context_iteration (NULL, TRUE);                                    \
+    mcr_test_timer_stop (&mcr_test_timer_);                                     \
+    if (!(cond))                                                                \
+      mcr_test_wait_failed (G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, #cond, \
+                            (timeout_ms));                                      \
+  }                                                                             \
+  G_STMT_END
+
 /* Fails the test: "waited @timeout_ms ms in vain for: @what". */
-void              mcr_test_wait_failed   (const char     *file,
+void              mcr_test_wait_failed   (const char     *domain,
+                                          const char     *file,
                                           int             line,
                                           const char     *func,
                                           const char     *what,
