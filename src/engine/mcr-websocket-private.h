@@ -117,4 +117,30 @@ void  _mcr_websocket_drop_stream         (McrWebSocket               *self);
 /* The upgrade is done: one I/O source for the life of the connection. */
 void  _mcr_websocket_start_io            (McrWebSocket               *self);
 
+/* The connection's side, for the receive path (mcr-websocket-receive.c). */
+void  _mcr_websocket_queue_frame         (McrWebSocket               *self,
+                                          guint8                      opcode,
+                                          const void                 *data,
+                                          gsize                       len);
+void  _mcr_websocket_flush_output        (McrWebSocket               *self);
+void  _mcr_websocket_send_close_frame    (McrWebSocket               *self,
+                                          gushort                     code,
+                                          const char                 *reason);
+/* The end, once: after a close handshake (@error NULL) or a failure. */
+void  _mcr_websocket_finish              (McrWebSocket               *self,
+                                          GError                     *error);
+void  _mcr_websocket_maybe_finish_close  (McrWebSocket               *self);
+void  _mcr_websocket_update_events       (McrWebSocket               *self,
+                                          GIOCondition                add,
+                                          GIOCondition                remove);
+/* Hands on what in_buf holds, as far as the receiver takes it. */
+void  _mcr_websocket_process_input       (McrWebSocket               *self);
+
+static inline gboolean
+_mcr_websocket_can_read (McrWebSocket *self)
+{
+  return self->input != NULL && !self->close_received &&
+         (self->state == MCR_WEBSOCKET_STATE_OPEN || self->state == MCR_WEBSOCKET_STATE_CLOSING);
+}
+
 G_END_DECLS
