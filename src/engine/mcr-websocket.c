@@ -32,13 +32,6 @@
 #include "mcr-websocket-frame.h"
 #include "mcr-websocket-private.h"
 
-#define OPCODE_CONTINUATION MCR_WEBSOCKET_OPCODE_CONTINUATION
-#define OPCODE_TEXT         MCR_WEBSOCKET_OPCODE_TEXT
-#define OPCODE_BINARY       MCR_WEBSOCKET_OPCODE_BINARY
-#define OPCODE_CLOSE        MCR_WEBSOCKET_OPCODE_CLOSE
-#define OPCODE_PING         MCR_WEBSOCKET_OPCODE_PING
-#define OPCODE_PONG         MCR_WEBSOCKET_OPCODE_PONG
-
 #define CLOSE_TIMEOUT_S         5
 /* Read at most this much per wakeup so that one busy tunnel does not starve
  * the others sharing the main loop. */
@@ -490,7 +483,7 @@ _mcr_websocket_send_close_frame (McrWebSocket *self,
   guint8 payload[MCR_WEBSOCKET_CONTROL_MAX];
   gsize len = mcr_websocket_frame_build_close (payload, code, reason);
 
-  _mcr_websocket_queue_frame (self, OPCODE_CLOSE, payload, len);
+  _mcr_websocket_queue_frame (self, MCR_WEBSOCKET_OPCODE_CLOSE, payload, len);
   self->close_sent = TRUE;
 }
 
