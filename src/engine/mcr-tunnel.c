@@ -125,26 +125,6 @@ local_waits_for (McrTunnel    *self,
 }
 
 static void
-clear_source (GSource **source)
-{
-  if (*source != NULL)
-    {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
-    }
-}
-
-static GSource *
-attach_source (McrTunnel   *self,
-               GSource     *source,
-               GSourceFunc  func)
-{
-  g_source_set_callback (source, func, self, NULL);
-  g_source_attach (source, self->context);
-  return source;
-}
-
-static void
 set_state (McrTunnel      *self,
            McrTunnelState  state)
 {
@@ -171,7 +151,7 @@ close_local (McrTunnel *self)
 {
   GSocket *socket;
 
-  clear_source (&self->local_source);
+  mcr_source_clear (&self->local_source);
   if (self->local == NULL)
     return;
   socket = g_socket_connection_get_socket (self->local);
@@ -201,7 +181,7 @@ finish (McrTunnel *self)
   if (self->state == MCR_TUNNEL_STATE_CLOSED)
     return;
   close_local (self);
-  clear_source (&self->idle_source);
+  mcr_source_clear (&self->idle_source);
   g_queue_clear_full (&self->held, (GDestroyNotify) g_bytes_unref);
   self->held_bytes = 0;
 
@@ -231,7 +211,7 @@ close_from_local (McrTunnel *self)
     return;
   self->closing_ourselves = TRUE;
   local_events (self, 0, G_IO_IN);
-  clear_source (&self->idle_source);
+  mcr_source_clear (&self->idle_source);
   set_state (self, MCR_TUNNEL_STATE_CLOSING);
   mcr_websocket_close (self->ws, MCR_WEBSOCKET_CLOSE_NORMAL, NULL);
 }
@@ -246,7 +226,7 @@ abort_from_local (McrTunnel *self)
   if (self->state >= MCR_TUNNEL_STATE_CLOSING)
     return;
   self->closing_ourselves = TRUE;
-  clear_source (&self->idle_source);
+  mcr_source_clear (&self->idle_source);
   set_state (self, MCR_TUNNEL_STATE_CLOSING);
   mcr_websocket_abort (self->ws);
 }
@@ -270,8 +250,8 @@ arm_idle (McrTunnel *self,
 {
   guint ms = (guint) MAX (delay_us / 1000, 1);
 
-  clear_source (&self->idle_source);
-  self->idle_source = attach_source (self, g_timeout_source_new (ms), on_idle_check);
+  mcr_source_attach (&self->idle_source, g_timeout_source_new (ms), self->context, on_idle_check,
+                     self);
 }
 
 static gboolean
@@ -771,7 +751,7 @@ mcr_tunnel_dispose (GObject *object)
   McrTunnel *self = MCR_TUNNEL (object);
 
   close_local (self);
-  clear_source (&self->idle_source);
+  mcr_source_clear (&self->idle_source);
   g_queue_clear_full (&self->held, (GDestroyNotify) g_bytes_unref);
   if (self->ws != NULL)
     {
