@@ -22,6 +22,7 @@ struct _McrMapRow
   GtkLabel   *status_label;
   GtkWidget  *graph_box;
   GtkWidget  *open_button;
+  GtkSwitch  *enabled_switch;
   GtkLabel   *stat_connections;
   GtkLabel   *stat_total;
   GtkLabel   *stat_failed;
@@ -41,6 +42,7 @@ enum
 {
   SIGNAL_OPEN,
   SIGNAL_REMOVE,
+  SIGNAL_SET_ENABLED,
   N_SIGNALS
 };
 
@@ -120,7 +122,8 @@ state_text (McrPortMap *map)
                                                          : _("Failed");
     case MCR_PORT_MAP_STATE_STOPPED:
     default:
-      return _("Stopped");
+      return mcr_port_map_get_spec (map)->disabled ? _("Off: switch it on to use it")
+                                                   : _("Stopped");
     }
 }
 
@@ -161,6 +164,11 @@ mcr_map_row_update (McrMapRow *self)
   const char *last_failure = mcr_port_map_get_last_failure (map);
 
   gtk_label_set_text (self->title_label, title);
+  g_signal_handlers_block_matched (self->enabled_switch, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
+                                   self);
+  gtk_switch_set_active (self->enabled_switch, !spec->disabled);
+  g_signal_handlers_unblock_matched (self->enabled_switch, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
+                                     self);
 
   route = mcr_map_describe_route (map);
   gtk_label_set_text (self->route_label, route);
@@ -241,6 +249,14 @@ remove_action (GtkWidget  *widget,
 }
 
 static void
+on_enabled_switch (GtkSwitch  *enabled_switch,
+                   GParamSpec *pspec,
+                   McrMapRow  *self)
+{
+  g_signal_emit (self, signals[SIGNAL_SET_ENABLED], 0, gtk_switch_get_active (enabled_switch));
+}
+
+static void
 mcr_map_row_dispose (GObject *object)
 {
   McrMapRow *self = MCR_MAP_ROW (object);
@@ -262,6 +278,9 @@ mcr_map_row_class_init (McrMapRowClass *klass)
                                        NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[SIGNAL_REMOVE] = g_signal_new ("remove", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_SET_ENABLED] = g_signal_new ("set-enabled", G_TYPE_FROM_CLASS (klass),
+                                              G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                              G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/meshcentral/Router/mcr-map-row.ui");
@@ -272,6 +291,8 @@ mcr_map_row_class_init (McrMapRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, status_label);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, graph_box);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, open_button);
+  gtk_widget_class_bind_template_child (widget_class, McrMapRow, enabled_switch);
+  gtk_widget_class_bind_template_callback (widget_class, on_enabled_switch);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, stat_connections);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, stat_total);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, stat_failed);

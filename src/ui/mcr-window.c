@@ -134,10 +134,10 @@ _mcr_window_create_queued_maps (McrWindow *self)
   g_autoptr(GString) problems = g_string_new (NULL);
 
   self->queued_maps = g_ptr_array_new_with_free_func ((GDestroyNotify) mcr_map_spec_free);
-  if (specs == NULL || server == NULL)
+  if (server == NULL)
     return;
 
-  for (guint i = 0; i < specs->len; i++)
+  for (guint i = 0; specs != NULL && i < specs->len; i++)
     {
       g_autoptr(McrMapSpec) spec = mcr_map_spec_copy (g_ptr_array_index (specs, i));
       g_autoptr(GError) error = NULL;
@@ -162,12 +162,15 @@ _mcr_window_create_queued_maps (McrWindow *self)
           g_string_append_printf (problems, "%s: %s\n", arg, error->message);
         }
     }
+  /* After the file's and the command line's maps: an identical remembered
+   * map is the one they started. */
+  _mcr_window_restore_maps (self, problems);
   if (problems->len > 0)
     {
       g_strchomp (problems->str);
       mcr_window_show_message (self, problems->str, TRUE);
     }
-  if (specs->len > 0 && g_list_model_get_n_items (mcr_session_get_maps (self->session)) > 0)
+  if (specs != NULL && specs->len > 0 && g_list_model_get_n_items (mcr_session_get_maps (self->session)) > 0)
     _mcr_window_show_page (self, "maps");
 }
 
@@ -205,6 +208,23 @@ on_remove_map (McrMapsPage *page,
                McrWindow   *self)
 {
   mcr_session_remove_map (self->session, map);
+}
+
+static void
+on_set_map_enabled (McrMapsPage *page,
+                    McrPortMap  *map,
+                    gboolean     enabled,
+                    McrWindow   *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McrPortMap) kept = g_object_ref (map);
+
+  if (mcr_session_set_map_enabled (self->session, map, enabled, &error) == NULL && error != NULL)
+    {
+      mcr_window_show_message (self, error->message, TRUE);
+      /* The row shows the map as it is: still off. */
+      g_object_notify (G_OBJECT (kept), "state");
+    }
 }
 
 static void
@@ -367,6 +387,7 @@ mcr_window_dispose (GObject *object)
 {
   McrWindow *self = MCR_WINDOW (object);
 
+  _mcr_window_remember_dispose (self);
   _mcr_window_login_dispose (self);
   if (self->session != NULL)
     {
@@ -456,6 +477,7 @@ add_pages (McrWindow *self)
                     self);
   g_signal_connect (self->maps_page, "open-map", G_CALLBACK (on_open_map), self);
   g_signal_connect (self->maps_page, "remove-map", G_CALLBACK (on_remove_map), self);
+  g_signal_connect (self->maps_page, "set-map-enabled", G_CALLBACK (on_set_map_enabled), self);
 }
 
 static void
