@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "mcr-map-dialog.h"
+#include "mcr-map-range.h"
 #include "mcr-window-private.h"
 
 G_DEFINE_FINAL_TYPE (McrWindow, mcr_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -227,6 +228,40 @@ on_set_map_enabled (McrMapsPage *page,
     }
 }
 
+/* A range from the dialog: all its maps, or none. */
+static gboolean
+add_range (McrWindow        *self,
+           const McrMapSpec *spec,
+           guint             count,
+           GError          **error)
+{
+  g_autoptr(GPtrArray) specs = mcr_map_range_expand (spec, count, error);
+  g_autoptr(GPtrArray) added = g_ptr_array_new ();
+
+  if (specs == NULL)
+    return FALSE;
+  for (guint i = 0; i < specs->len; i++)
+    {
+      const McrMapSpec *one = g_ptr_array_index (specs, i);
+      g_autoptr(GError) local_error = NULL;
+      gboolean reused = FALSE;
+      McrPortMap *map = mcr_session_add_map (self->session, one, &reused, &local_error);
+
+      if (map == NULL)
+        {
+          for (guint j = 0; j < added->len; j++)
+            mcr_session_remove_map (self->session, g_ptr_array_index (added, j));
+          /* Translators: "Remote port 5903: Local port 5903 is in use…" */
+          g_set_error (error, local_error->domain, local_error->code, _("Remote port %u: %s"),
+                       one->remote_port, local_error->message);
+          return FALSE;
+        }
+      if (!reused)
+        g_ptr_array_add (added, map);
+    }
+  return TRUE;
+}
+
 static void
 on_dialog_add (McrMapDialog *dialog,
                McrMapSpec   *spec,
@@ -234,8 +269,21 @@ on_dialog_add (McrMapDialog *dialog,
 {
   g_autoptr(GError) error = NULL;
   gboolean reused = FALSE;
-  McrPortMap *map = mcr_session_add_map (self->session, spec, &reused, &error);
+  guint count = mcr_map_dialog_get_port_count (dialog);
+  McrPortMap *map;
 
+  if (count > 1)
+    {
+      if (!add_range (self, spec, count, &error))
+        {
+          mcr_map_dialog_set_error (dialog, error->message);
+          return;
+        }
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      _mcr_window_show_page (self, "maps");
+      return;
+    }
+  map = mcr_session_add_map (self->session, spec, &reused, &error);
   if (map == NULL)
     {
       mcr_map_dialog_set_error (dialog, error->message);

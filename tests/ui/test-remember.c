@@ -303,7 +303,68 @@ test_remember (void)
         }
     g_assert_true (found);
   }
-  ui_close_window ();
+  close_window ();
+  g_unlink (path);
+}
+
+static gboolean
+dialog_has_no_device (McrMapDialog *dialog)
+{
+  g_autoptr(McrMapSpec) spec = mcr_map_dialog_get_spec (dialog, NULL);
+
+  return spec == NULL;
+}
+
+/* A range from the Add Map dialog ("Ports" 3): three maps, remembered as
+ * three mappings, one per port. */
+static void
+test_range_from_dialog (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  McrMapDialog *dialog;
+  g_autofree char *path = store_path ();
+
+  open_and_log_in ();
+  g_assert_true (ui_n_maps_is (GUINT_TO_POINTER (0)));
+  gtk_widget_activate_action (GTK_WIDGET (ui_window), "win.add-map", NULL);
+  g_assert_true (mcr_test_wait_until (ui_have_toplevel, GSIZE_TO_POINTER (MCR_TYPE_MAP_DIALOG),
+                                      5000));
+  dialog = find_map_dialog ();
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG,
+                                                             "app_dropdown")),
+                              0);
+  ui_set_text (dialog, MCR_TYPE_MAP_DIALOG, "remote_port_spin", "5900");
+  ui_set_text (dialog, MCR_TYPE_MAP_DIALOG, "local_port_spin", "0");
+  if (dialog_has_no_device (dialog))
+    {
+      GtkListView *list = GTK_LIST_VIEW (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG,
+                                                            "device_list"));
+
+      gtk_selection_model_select_item (gtk_list_view_get_model (list), 0, TRUE);
+    }
+  /* Over the limit: flagged, and Add stays off. */
+  ui_set_text (dialog, MCR_TYPE_MAP_DIALOG, "port_count_spin", "300");
+  ui_settle (100);
+  g_assert_true (gtk_widget_has_css_class (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG,
+                                                           "port_count_spin"),
+                                           "error"));
+  ui_set_text (dialog, MCR_TYPE_MAP_DIALOG, "port_count_spin", "3");
+  ui_settle (100);
+  g_assert_true (gtk_widget_is_sensitive (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG,
+                                                          "add_button")));
+  ui_screenshot (GTK_WIDGET (dialog), "add-map-range");
+  gtk_widget_activate_action (GTK_WIDGET (dialog), "map-dialog.add", NULL);
+  g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (3), 10000));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(McrPortMap) map = map_at (i);
+
+      g_assert_cmpstr (mcr_port_map_get_spec (map)->node_id, ==, tb->node_id);
+      g_assert_cmpuint (mcr_port_map_get_spec (map)->remote_port, ==, 5900 + i);
+    }
+  g_assert_true (mcr_test_wait_until (remembered_has, "\"remotePort\": 5902", 10000));
+  g_assert_true (remembered_has ("\"remotePort\": 5901"));
+  close_window ();
   g_unlink (path);
 }
 
@@ -335,8 +396,15 @@ main (int argc, char **argv)
 
   g_test_add_func ("/ui/remember/file-names", test_file_names);
   g_test_add_func ("/ui/remember/maps-come-back", test_remember);
+  g_test_add_func ("/ui/remember/range-from-dialog", test_range_from_dialog);
   status = g_test_run ();
 
+  if (ui_app != NULL)
+    {
+      if (ui_window == NULL)
+        ui_window = mcr_window_new (ui_app);
+      ui_close_window ();
+    }
   g_rmdir (store_dir);
   g_free (store_dir);
   return status;
