@@ -10,6 +10,7 @@
 
 #include "mcr-map-row.h"
 #include "mcr-rate-graph.h"
+#include "mcr-wake.h"
 
 struct _McrMapRow
 {
@@ -23,6 +24,7 @@ struct _McrMapRow
   GtkWidget  *graph_box;
   GtkWidget  *open_button;
   GtkSwitch  *enabled_switch;
+  GtkWidget  *wake_button;
   GtkLabel   *stat_connections;
   GtkLabel   *stat_total;
   GtkLabel   *stat_failed;
@@ -43,6 +45,7 @@ enum
   SIGNAL_OPEN,
   SIGNAL_REMOVE,
   SIGNAL_SET_ENABLED,
+  SIGNAL_WAKE,
   N_SIGNALS
 };
 
@@ -188,6 +191,11 @@ mcr_map_row_update (McrMapRow *self)
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
   gtk_image_set_from_icon_name (self->state_image, state_icon (map));
+  /* Waiting for an offline device: offer to wake it. */
+  gtk_widget_set_visible (self->wake_button,
+                          state == MCR_PORT_MAP_STATE_WAITING
+                          && mcr_port_map_get_device (map) != NULL
+                          && mcr_wake_can_wake (mcr_port_map_get_device (map)));
 
   gtk_widget_set_sensitive (self->open_button,
                             (spec->app_id != MCR_APP_CUSTOM || spec->app_name != NULL)
@@ -257,6 +265,14 @@ on_enabled_switch (GtkSwitch  *enabled_switch,
 }
 
 static void
+wake_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  g_signal_emit (widget, signals[SIGNAL_WAKE], 0);
+}
+
+static void
 mcr_map_row_dispose (GObject *object)
 {
   McrMapRow *self = MCR_MAP_ROW (object);
@@ -281,6 +297,8 @@ mcr_map_row_class_init (McrMapRowClass *klass)
   signals[SIGNAL_SET_ENABLED] = g_signal_new ("set-enabled", G_TYPE_FROM_CLASS (klass),
                                               G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                               G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+  signals[SIGNAL_WAKE] = g_signal_new ("wake", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                       NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/meshcentral/Router/mcr-map-row.ui");
@@ -292,6 +310,7 @@ mcr_map_row_class_init (McrMapRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, graph_box);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, open_button);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, enabled_switch);
+  gtk_widget_class_bind_template_child (widget_class, McrMapRow, wake_button);
   gtk_widget_class_bind_template_callback (widget_class, on_enabled_switch);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, stat_connections);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, stat_total);
@@ -303,6 +322,7 @@ mcr_map_row_class_init (McrMapRowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "map.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "map.remove", NULL, remove_action);
+  gtk_widget_class_install_action (widget_class, "map.wake", NULL, wake_action);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 

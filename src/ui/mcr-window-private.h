@@ -92,6 +92,10 @@ void  _mcr_window_update_actions          (McrWindow      *self);
 /* A hidden window (-tray, or running on in the background) that needs the
  * user shows itself. */
 void  _mcr_window_present_if_hidden       (McrWindow      *self);
+/* Asks the server to wake @device (Wake-on-LAN); the answer goes to the
+ * banner. */
+void  _mcr_window_wake_device             (McrWindow      *self,
+                                           McrDevice      *device);
 /* Creates the queued maps on the devices of this login. */
 void  _mcr_window_create_queued_maps      (McrWindow      *self);
 

@@ -14,6 +14,7 @@
 
 #include "mcr-map-dialog.h"
 #include "mcr-map-range.h"
+#include "mcr-wake.h"
 #include "mcr-window-private.h"
 
 G_DEFINE_FINAL_TYPE (McrWindow, mcr_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -112,6 +113,9 @@ _mcr_window_update_actions (McrWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-map", logged_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-relay-map", logged_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.quick-map", logged_in && has_device);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.wake-device",
+                                 logged_in && has_device
+                                 && mcr_wake_can_wake (MCR_DEVICE (mcr_devices_page_get_selected_device (self->devices_page))));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.logout", logged_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-mappings", logged_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-mappings", logged_in);
@@ -361,6 +365,77 @@ quick_map_action (GtkWidget  *widget,
     quick_map (self, MCR_DEVICE (device), g_variant_get_string (parameter, NULL));
 }
 
+typedef struct
+{
+  McrWindow *window;
+  char      *name;
+} WakeUp;
+
+static void
+woken (GObject      *source,
+       GAsyncResult *result,
+       gpointer      user_data)
+{
+  WakeUp *wake = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *answer = mcr_wake_devices_finish (MCR_SERVER (source), result, &error);
+  g_autofree char *message = NULL;
+
+  if (answer != NULL)
+    /* Translators: "Wake-up packets were sent to PC1 (the server: Used 1 device(s) to send
+       wake packets)." */
+    message = g_strdup_printf (_("Wake-up packets were sent to %s (the server: %s)."),
+                               wake->name, answer);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    /* Translators: "PC1 could not be woken: No known MAC addresses for this device" */
+    message = g_strdup_printf (_("%s could not be woken: %s"), wake->name, error->message);
+  if (message != NULL && wake->window != NULL)
+    mcr_window_show_message (wake->window, message, answer == NULL);
+  g_clear_weak_pointer (&wake->window);
+  g_free (wake->name);
+  g_free (wake);
+}
+
+/* Asks the server to wake @device; the answer goes to the banner. */
+void
+_mcr_window_wake_device (McrWindow *self,
+                         McrDevice *device)
+{
+  McrServer *server = mcr_session_get_server (self->session);
+  const char *ids[] = { mcr_device_get_id (device), NULL };
+  WakeUp *wake;
+
+  if (server == NULL)
+    return;
+  wake = g_new0 (WakeUp, 1);
+  g_set_weak_pointer (&wake->window, self);
+  wake->name = g_strdup (mcr_device_get_name (device));
+  mcr_wake_devices_async (server, ids, NULL, woken, wake);
+}
+
+static void
+wake_device_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  McrWindow *self = MCR_WINDOW (widget);
+  GObject *device = mcr_devices_page_get_selected_device (self->devices_page);
+
+  if (device != NULL && mcr_wake_can_wake (MCR_DEVICE (device)))
+    _mcr_window_wake_device (self, MCR_DEVICE (device));
+}
+
+static void
+on_wake_map (McrMapsPage *page,
+             McrPortMap  *map,
+             McrWindow   *self)
+{
+  McrDevice *device = mcr_port_map_get_device (map);
+
+  if (device != NULL && mcr_wake_can_wake (device))
+    _mcr_window_wake_device (self, device);
+}
+
 static void
 on_device_activated (McrDevicesPage *page,
                      GObject        *device,
@@ -491,6 +566,7 @@ mcr_window_class_init (McrWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.add-map", NULL, add_map_action);
   gtk_widget_class_install_action (widget_class, "win.add-relay-map", NULL, add_map_action);
   gtk_widget_class_install_action (widget_class, "win.quick-map", "s", quick_map_action);
+  gtk_widget_class_install_action (widget_class, "win.wake-device", NULL, wake_device_action);
   gtk_widget_class_install_action (widget_class, "win.dismiss-banner", NULL,
                                    dismiss_banner_action);
   gtk_widget_class_install_action (widget_class, "win.show-devices", NULL, show_view_action);
@@ -526,6 +602,7 @@ add_pages (McrWindow *self)
   g_signal_connect (self->maps_page, "open-map", G_CALLBACK (on_open_map), self);
   g_signal_connect (self->maps_page, "remove-map", G_CALLBACK (on_remove_map), self);
   g_signal_connect (self->maps_page, "set-map-enabled", G_CALLBACK (on_set_map_enabled), self);
+  g_signal_connect (self->maps_page, "wake-map", G_CALLBACK (on_wake_map), self);
 }
 
 static void
