@@ -30,22 +30,6 @@ session (void)
   return mcr_window_get_session (ui_window);
 }
 
-static const char *
-banner_text (void)
-{
-  GtkRevealer *revealer = GTK_REVEALER (ui_template_child (ui_window, MCR_TYPE_WINDOW,
-                                                           "banner_revealer"));
-  GtkLabel *label = GTK_LABEL (ui_template_child (ui_window, MCR_TYPE_WINDOW, "banner_label"));
-
-  return gtk_revealer_get_reveal_child (revealer) ? gtk_label_get_text (label) : NULL;
-}
-
-static gboolean
-banner_has (gpointer text)
-{
-  return banner_text () != NULL && strstr (banner_text (), text) != NULL;
-}
-
 static gboolean
 devices_in (gpointer data)
 {
@@ -121,6 +105,28 @@ find_map_dialog (void)
   return MCR_MAP_DIALOG (ui_find_toplevel (MCR_TYPE_MAP_DIALOG));
 }
 
+/* Selects the testbed agent's device in the dialog's list. */
+static void
+choose_device (McrMapDialog *dialog)
+{
+  GtkListView *list = GTK_LIST_VIEW (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG,
+                                                        "device_list"));
+  GtkSelectionModel *model = gtk_list_view_get_model (list);
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)); i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (G_LIST_MODEL (model), i);
+
+      if (MCR_IS_DEVICE (item)
+          && g_strcmp0 (mcr_device_get_id (MCR_DEVICE (item)), mcr_testbed_get ()->node_id) == 0)
+        {
+          gtk_selection_model_select_item (model, i, TRUE);
+          return;
+        }
+    }
+  g_error ("the Add Map dialog does not list the testbed's device");
+}
+
 static gboolean
 remembered_has (gpointer text)
 {
@@ -170,16 +176,8 @@ test_remember (void)
                              echo_port);
   ui_set_text (dialog, MCR_TYPE_MAP_DIALOG, "local_port_spin", "0");
   ui_set_text (dialog, MCR_TYPE_MAP_DIALOG, "name_entry", "Echo A");
+  choose_device (dialog);
   ui_settle (100);
-  if (!gtk_widget_is_sensitive (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG, "add_button")))
-    {
-      /* No device preselected: the first (the agent's) is the one. */
-      GtkListView *list = GTK_LIST_VIEW (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG,
-                                                            "device_list"));
-
-      gtk_selection_model_select_item (gtk_list_view_get_model (list), 0, TRUE);
-      ui_settle (100);
-    }
   gtk_widget_activate_action (GTK_WIDGET (dialog), "map-dialog.add", NULL);
   g_assert_true (mcr_test_wait_until (ui_n_maps_is, GUINT_TO_POINTER (1), 10000));
 
@@ -262,8 +260,8 @@ test_remember (void)
     g_assert_cmpstr (mcr_port_map_get_spec (b)->name, ==, "Echo B");
     g_assert_cmpuint (mcr_port_map_get_local_port (b), !=, ports[1]);
     g_assert_cmpuint (mcr_port_map_get_local_port (b), >, 0);
-    g_assert_true (mcr_test_wait_until (banner_has, note, 5000));
-    g_test_message ("banner: %s", banner_text ());
+    g_assert_true (mcr_test_wait_until (ui_banner_has, note, 5000));
+    g_test_message ("banner: %s", ui_banner_text ());
     g_assert_cmpstr (mcr_port_map_get_spec (c)->name, ==, "Echo C");
     g_assert_true (mcr_port_map_get_spec (c)->disabled);
     g_assert_cmpint (mcr_port_map_get_state (c), ==, MCR_PORT_MAP_STATE_STOPPED);
@@ -286,9 +284,9 @@ test_remember (void)
     const char *entry;
     gboolean found = FALSE;
 
-    g_assert_true (mcr_test_wait_until (banner_has, name, 5000));
-    g_assert_true (banner_has (".broken-"));
-    g_test_message ("banner: %s", banner_text ());
+    g_assert_true (mcr_test_wait_until (ui_banner_has, name, 5000));
+    g_assert_true (ui_banner_has (".broken-"));
+    g_test_message ("banner: %s", ui_banner_text ());
     g_assert_cmpuint (g_list_model_get_n_items (mcr_session_get_maps (session ())), ==, 0);
     while ((entry = g_dir_read_name (dir)) != NULL)
       if (g_str_has_prefix (entry, name) && strstr (entry, ".broken-") != NULL)
@@ -307,13 +305,6 @@ test_remember (void)
   g_unlink (path);
 }
 
-static gboolean
-dialog_has_no_device (McrMapDialog *dialog)
-{
-  g_autoptr(McrMapSpec) spec = mcr_map_dialog_get_spec (dialog, NULL);
-
-  return spec == NULL;
-}
 
 /* A range from the Add Map dialog ("Ports" 3): three maps, remembered as
  * three mappings, one per port. */
@@ -335,13 +326,7 @@ test_range_from_dialog (void)
                               0);
   ui_set_text (dialog, MCR_TYPE_MAP_DIALOG, "remote_port_spin", "5900");
   ui_set_text (dialog, MCR_TYPE_MAP_DIALOG, "local_port_spin", "0");
-  if (dialog_has_no_device (dialog))
-    {
-      GtkListView *list = GTK_LIST_VIEW (ui_template_child (dialog, MCR_TYPE_MAP_DIALOG,
-                                                            "device_list"));
-
-      gtk_selection_model_select_item (gtk_list_view_get_model (list), 0, TRUE);
-    }
+  choose_device (dialog);
   /* Over the limit: flagged, and Add stays off. */
   ui_set_text (dialog, MCR_TYPE_MAP_DIALOG, "port_count_spin", "300");
   ui_settle (100);

@@ -6,6 +6,7 @@
 #define G_LOG_DOMAIN "window-driver"
 
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "mcr-login-page.h"
 #include "mcr-testbed.h"
@@ -201,4 +202,20 @@ ui_screenshot (GtkWidget  *widget,
   g_mkdir_with_parents (dir, 0755);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot: %s", path);
+}
+
+const char *
+ui_banner_text (void)
+{
+  GtkRevealer *revealer = GTK_REVEALER (ui_template_child (ui_window, MCR_TYPE_WINDOW,
+                                                           "banner_revealer"));
+  GtkLabel *label = GTK_LABEL (ui_template_child (ui_window, MCR_TYPE_WINDOW, "banner_label"));
+
+  return gtk_revealer_get_reveal_child (revealer) ? gtk_label_get_text (label) : NULL;
+}
+
+gboolean
+ui_banner_has (gpointer text)
+{
+  return ui_banner_text () != NULL && strstr (ui_banner_text (), text) != NULL;
 }
