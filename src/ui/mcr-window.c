@@ -108,14 +108,15 @@ _mcr_window_update_actions (McrWindow *self)
 {
   McrServer *server = mcr_session_get_server (self->session);
   gboolean logged_in = server != NULL;
-  gboolean has_device = mcr_devices_page_get_selected_device (self->devices_page) != NULL;
+  GObject *device = mcr_devices_page_get_selected_device (self->devices_page);
+  gboolean has_device = device != NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-map", logged_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-relay-map", logged_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.quick-map", logged_in && has_device);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.wake-device",
                                  logged_in && has_device
-                                 && mcr_wake_can_wake (MCR_DEVICE (mcr_devices_page_get_selected_device (self->devices_page))));
+                                 && mcr_wake_can_wake (MCR_DEVICE (device)));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.logout", logged_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-mappings", logged_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-mappings", logged_in);
@@ -175,7 +176,8 @@ _mcr_window_create_queued_maps (McrWindow *self)
       g_strchomp (problems->str);
       mcr_window_show_message (self, problems->str, TRUE);
     }
-  if (specs != NULL && specs->len > 0 && g_list_model_get_n_items (mcr_session_get_maps (self->session)) > 0)
+  if (specs != NULL && specs->len > 0
+      && g_list_model_get_n_items (mcr_session_get_maps (self->session)) > 0)
     _mcr_window_show_page (self, "maps");
 }
 
