@@ -36,6 +36,7 @@ struct _McrMapRow
 
   McrPortMap *map;
   gulong      notify_id;
+  guint       set_enabled_id;
 };
 
 G_DEFINE_FINAL_TYPE (McrMapRow, mcr_map_row, GTK_TYPE_BOX)
@@ -93,7 +94,9 @@ mcr_map_describe_route (McrPortMap *map)
 {
   const McrMapSpec *spec = mcr_port_map_get_spec (map);
   const char *local = mcr_port_map_get_all_interfaces (map) ? "0.0.0.0" : "127.0.0.1";
-  guint16 port = mcr_port_map_get_local_port (map);
+  /* A map switched off listens nowhere: the port it will ask for. */
+  guint16 port = mcr_port_map_get_local_port (map) != 0 ? mcr_port_map_get_local_port (map)
+                                                        : spec->local_port;
   g_autofree char *local_port = port != 0 ? g_strdup_printf ("%u", port) : g_strdup ("…");
 
   if (spec->remote_ip != NULL && *spec->remote_ip != '\0')
@@ -256,12 +259,28 @@ remove_action (GtkWidget  *widget,
   g_signal_emit (widget, signals[SIGNAL_REMOVE], 0);
 }
 
+static gboolean
+emit_set_enabled (gpointer user_data)
+{
+  McrMapRow *self = user_data;
+
+  self->set_enabled_id = 0;
+  if (self->map != NULL)
+    g_signal_emit (self, signals[SIGNAL_SET_ENABLED], 0,
+                   gtk_switch_get_active (self->enabled_switch));
+  return G_SOURCE_REMOVE;
+}
+
+/* From an idle: the map is replaced in its list, which may destroy this
+ * row and its switch, which must not happen inside the switch's own
+ * notification. */
 static void
 on_enabled_switch (GtkSwitch  *enabled_switch,
                    GParamSpec *pspec,
                    McrMapRow  *self)
 {
-  g_signal_emit (self, signals[SIGNAL_SET_ENABLED], 0, gtk_switch_get_active (enabled_switch));
+  if (self->set_enabled_id == 0)
+    self->set_enabled_id = g_idle_add (emit_set_enabled, self);
 }
 
 static void
@@ -277,6 +296,7 @@ mcr_map_row_dispose (GObject *object)
 {
   McrMapRow *self = MCR_MAP_ROW (object);
 
+  g_clear_handle_id (&self->set_enabled_id, g_source_remove);
   mcr_map_row_set_map (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (object), MCR_TYPE_MAP_ROW);
   G_OBJECT_CLASS (mcr_map_row_parent_class)->dispose (object);
@@ -311,7 +331,6 @@ mcr_map_row_class_init (McrMapRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, open_button);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, enabled_switch);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, wake_button);
-  gtk_widget_class_bind_template_callback (widget_class, on_enabled_switch);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, stat_connections);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, stat_total);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, stat_failed);
@@ -330,6 +349,7 @@ static void
 mcr_map_row_init (McrMapRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self->enabled_switch, "notify::active", G_CALLBACK (on_enabled_switch), self);
   self->graph = MCR_RATE_GRAPH (mcr_rate_graph_new ());
   gtk_box_append (GTK_BOX (self->graph_box), GTK_WIDGET (self->graph));
 }
@@ -348,6 +368,8 @@ mcr_map_row_set_map (McrMapRow  *self,
 
   if (self->map == map)
     return;
+  /* A flip of the switch was for the map the row showed. */
+  g_clear_handle_id (&self->set_enabled_id, g_source_remove);
   if (self->map != NULL)
     g_clear_signal_handler (&self->notify_id, self->map);
   g_set_object (&self->map, map);

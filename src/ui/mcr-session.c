@@ -317,8 +317,17 @@ add_map (McrSession       *self,
 
   if (spec->disabled)
     {
-      /* Switched off: listed, not started. */
-      map = mcr_port_map_new (self->server, spec);
+      g_autoptr(McrMapSpec) off = mcr_map_spec_copy (spec);
+      McrDevice *device = off->node_id != NULL
+                          ? mcr_server_lookup_device (self->server, off->node_id) : NULL;
+
+      /* Switched off: listed (under its device's name), not started. */
+      if (device != NULL)
+        {
+          g_free (off->node_name);
+          off->node_name = g_strdup (mcr_device_get_name (device));
+        }
+      map = mcr_port_map_new (self->server, off);
       g_list_store_append (self->maps, map);
       return map;
     }
@@ -428,6 +437,11 @@ mcr_session_set_map_enabled (McrSession *self,
 
   spec = mcr_map_spec_copy (mcr_port_map_get_spec (map));
   spec->disabled = !enabled;
+  if (mcr_port_map_get_device (map) != NULL)
+    {
+      g_free (spec->node_name);
+      spec->node_name = g_strdup (mcr_device_get_name (mcr_port_map_get_device (map)));
+    }
   spec->launch = FALSE;
   /* It keeps its port, the one it had or will ask for again. */
   if (mcr_port_map_get_local_port (map) != 0)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "mcr-map-dialog.h"
+#include "mcr-map-row.h"
 #include "mcr-map-store.h"
 #include "mcr-maps-page.h"
 #include "mcr-options.h"
@@ -103,6 +104,31 @@ static McrMapDialog *
 find_map_dialog (void)
 {
   return MCR_MAP_DIALOG (ui_find_toplevel (MCR_TYPE_MAP_DIALOG));
+}
+
+static gboolean
+third_map_on (gpointer data)
+{
+  g_autoptr(McrPortMap) map = g_list_model_get_item (mcr_session_get_maps (session ()), 2);
+
+  return map != NULL && !mcr_port_map_get_spec (map)->disabled;
+}
+
+static GtkWidget *
+find_row (GtkWidget  *widget,
+          McrPortMap *map)
+{
+  if (MCR_IS_MAP_ROW (widget) && mcr_map_row_get_map (MCR_MAP_ROW (widget)) == map)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *row = find_row (child, map);
+
+      if (row != NULL)
+        return row;
+    }
+  return NULL;
 }
 
 /* Selects the testbed agent's device in the dialog's list. */
@@ -268,6 +294,29 @@ test_remember (void)
 
     test_peer_assert_echo (ports[0], 256 * 1024, 1);
     test_peer_assert_echo (mcr_port_map_get_local_port (b), 256 * 1024, 2);
+
+    /* The switch in C's row turns it on, on its port. */
+    {
+      GtkWidget *row;
+      g_autoptr(McrPortMap) on = NULL;
+
+      gtk_widget_activate_action (GTK_WIDGET (ui_window), "win.show-maps", NULL);
+      ui_wait_page ("maps", 5000);
+      ui_settle (200);
+      row = find_row (ui_page ("maps"), c);
+      g_assert_nonnull (row);
+      g_assert_false (gtk_switch_get_active (GTK_SWITCH (ui_template_child (row, MCR_TYPE_MAP_ROW,
+                                                                         "enabled_switch"))));
+      ui_screenshot (GTK_WIDGET (ui_window), "maps-remembered");
+      gtk_switch_set_active (GTK_SWITCH (ui_template_child (row, MCR_TYPE_MAP_ROW,
+                                                          "enabled_switch")),
+                             TRUE);
+      g_assert_true (mcr_test_wait_until (third_map_on, NULL, 5000));
+      on = map_at (2);
+      g_assert_false (mcr_port_map_get_spec (on)->disabled);
+      g_assert_cmpuint (mcr_port_map_get_local_port (on), ==, ports[2]);
+      test_peer_assert_echo (ports[2], 64 * 1024, 4);
+    }
   }
   g_socket_listener_close (squatter);
 
