@@ -7,6 +7,9 @@
  * each of its windows, hidden or not), and a notification says so, with
  * Show Window and Quit. Launching the application again, or app.show-window,
  * shows it. With no active map, closing the window quits as usual.
+ * Where the desktop shows a tray icon (mcr-tray.c, registered with a
+ * StatusNotifierWatcher), closing the window always hides it into the icon,
+ * with no notification; the icon's menu shows it again or quits.
  */
 #define G_LOG_DOMAIN "mcr-application"
 
@@ -19,6 +22,7 @@
 #include "mcr-debug-log.h"
 #include "mcr-notifier.h"
 #include "mcr-settings-dialog.h"
+#include "mcr-tray.h"
 #include "mcr-window.h"
 
 struct _McrApplication
@@ -29,6 +33,7 @@ struct _McrApplication
   McrDebugLog   *debug_log;
   GtkCssProvider *css;
   McrNotifier   *notifier;
+  McrTray       *tray;          /* the icon, where the desktop has a tray */
   gboolean       options_applied;
   gboolean       held;          /* -tray: held until the window shows */
   gboolean       quitting;      /* app.quit: closing the window must not hide it */
@@ -52,7 +57,17 @@ on_close_request (McrWindow      *window,
 {
   guint n = mcr_session_get_n_active_maps (mcr_window_get_session (window));
 
-  if (self->quitting || n == 0)
+  if (self->quitting)
+    return FALSE;
+  /* With the icon in the tray, the window goes there; else the
+   * notification says where the maps went. */
+  if (self->tray != NULL && mcr_tray_get_registered (self->tray))
+    {
+      g_debug ("the window closed: running on in the tray");
+      gtk_widget_set_visible (GTK_WIDGET (window), FALSE);
+      return TRUE;
+    }
+  if (n == 0)
     return FALSE;
   g_debug ("the window closed with %u active maps: running on in the background", n);
   gtk_widget_set_visible (GTK_WIDGET (window), FALSE);
@@ -83,6 +98,7 @@ on_window_destroy (McrWindow      *window,
                    McrApplication *self)
 {
   g_clear_object (&self->notifier);
+  g_clear_object (&self->tray);
 }
 
 static McrWindow *
@@ -98,6 +114,8 @@ ensure_window (McrApplication *self)
       g_signal_connect_swapped (session, "auto-exit", G_CALLBACK (g_application_quit), self);
       g_clear_object (&self->notifier);
       self->notifier = mcr_notifier_new (G_APPLICATION (self), session);
+      g_clear_object (&self->tray);
+      self->tray = mcr_tray_new (G_APPLICATION (self), session);
       g_signal_connect_after (window, "close-request", G_CALLBACK (on_close_request), self);
       g_signal_connect (window, "notify::visible", G_CALLBACK (on_window_visible), self);
       g_signal_connect (window, "destroy", G_CALLBACK (on_window_destroy), self);
@@ -290,6 +308,7 @@ mcr_application_finalize (GObject *object)
 
   g_clear_pointer (&self->options, mcr_options_free);
   g_clear_object (&self->notifier);
+  g_clear_object (&self->tray);
   g_clear_object (&self->debug_log);
   g_clear_object (&self->css);
   G_OBJECT_CLASS (mcr_application_parent_class)->finalize (object);
