@@ -18,9 +18,11 @@
 #include <glib/gi18n.h>
 
 #include "mcr-application.h"
+#include "mcr-autostart.h"
 #include "mcr-custom-apps-dialog.h"
 #include "mcr-debug-log.h"
 #include "mcr-notifier.h"
+#include "mcr-secret-store.h"
 #include "mcr-settings-dialog.h"
 #include "mcr-tray.h"
 #include "mcr-window.h"
@@ -34,6 +36,7 @@ struct _McrApplication
   GtkCssProvider *css;
   McrNotifier   *notifier;
   McrTray       *tray;          /* the icon, where the desktop has a tray */
+  McrAutostart  *autostart;     /* follows the start-at-login setting */
   gboolean       options_applied;
   gboolean       held;          /* -tray: held until the window shows */
   gboolean       quitting;      /* app.quit: closing the window must not hide it */
@@ -124,6 +127,62 @@ ensure_window (McrApplication *self)
 }
 
 static void
+password_found (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(McrApplication) self = user_data;
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(GError) error = NULL;
+  char *password = mcr_secret_store_lookup_finish (MCR_SECRET_STORE (source), result, &error);
+  McrWindow *window = get_window (self);
+
+  if (window == NULL)
+    {
+      mcr_secret_free (password);
+      return;
+    }
+  if (password != NULL)
+    {
+      g_debug ("-tray: logging in to the last server with the password from the keyring");
+      self->options->host = g_settings_get_string (settings, "last-server");
+      self->options->user = g_settings_get_string (settings, "last-user");
+      self->options->password = g_strdup (password);
+      mcr_secret_free (password);
+    }
+  else
+    g_debug ("-tray: no password in the keyring (%s)", error ? error->message : "none stored");
+  mcr_window_apply_options (window, self->options);
+}
+
+/* -tray with nothing to log into (as started at login): the last server
+ * and user, with the password the keyring remembers for them. TRUE when
+ * the options are applied once the keyring has answered. */
+static gboolean
+login_from_keyring (McrApplication *self)
+{
+  McrOptions *options = self->options;
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(McrSecretStore) secrets = NULL;
+  g_autofree char *server = NULL;
+  g_autofree char *user = NULL;
+
+  if (!options->tray || options->host != NULL || options->user != NULL
+      || options->password != NULL || (options->files != NULL && options->files->len > 0)
+      || (options->urls != NULL && options->urls->len > 0)
+      || !g_settings_get_boolean (settings, "remember-password"))
+    return FALSE;
+  server = g_settings_get_string (settings, "last-server");
+  user = g_settings_get_string (settings, "last-user");
+  if (*server == '\0' || *user == '\0')
+    return FALSE;
+  secrets = mcr_secret_store_new ();
+  mcr_secret_store_lookup_async (secrets, server, user, MCR_SECRET_KIND_PASSWORD, NULL,
+                                 password_found, g_object_ref (self));
+  return TRUE;
+}
+
+static void
 mcr_application_activate (GApplication *app)
 {
   McrApplication *self = MCR_APPLICATION (app);
@@ -141,7 +200,8 @@ mcr_application_activate (GApplication *app)
         }
       else
         gtk_window_present (GTK_WINDOW (window));
-      mcr_window_apply_options (window, self->options);
+      if (!login_from_keyring (self))
+        mcr_window_apply_options (window, self->options);
       return;
     }
   gtk_window_present (GTK_WINDOW (window));
@@ -279,6 +339,12 @@ mcr_application_startup (GApplication *app)
                                                   GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
     }
   gtk_window_set_default_icon_name (APP_ID);
+  if (self->autostart == NULL)
+    {
+      g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+
+      self->autostart = mcr_autostart_new (settings);
+    }
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
@@ -309,6 +375,7 @@ mcr_application_finalize (GObject *object)
   g_clear_pointer (&self->options, mcr_options_free);
   g_clear_object (&self->notifier);
   g_clear_object (&self->tray);
+  g_clear_object (&self->autostart);
   g_clear_object (&self->debug_log);
   g_clear_object (&self->css);
   G_OBJECT_CLASS (mcr_application_parent_class)->finalize (object);
