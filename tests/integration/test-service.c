@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "mcr-test-bus.h"
 #include "mcr-test-router.h"
 #include "relay-test-util.h"
 
@@ -384,12 +385,7 @@ main (int   argc,
   g_test_add_func ("/service/template-unit", test_template_unit);
   g_test_add_func ("/service/password-file", test_password_file);
   status = g_test_run ();
-  {
-    const char *rm[] = { "rm", "-rf", work_dir, NULL };
-
-    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  mcr_test_remove_tree (work_dir);
   g_free (work_dir);
   return status;
 }

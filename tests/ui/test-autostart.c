@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mcr-autostart.h"
+#include "mcr-test-bus.h"
 #include "mcr-testbed.h"
 
 static char *work_dir;
@@ -84,14 +85,6 @@ portal_method (GDBusConnection       *connection,
 }
 
 static void
-name_acquired (GDBusConnection *connection,
-               const char      *name,
-               gpointer         data)
-{
-  *(gboolean *) data = TRUE;
-}
-
-static void
 portal_start (void)
 {
   static const char xml[] =
@@ -100,25 +93,11 @@ portal_start (void)
     "<arg type='a{sv}' direction='in'/><arg type='o' direction='out'/></method>"
     "</interface></node>";
   static const GDBusInterfaceVTable vtable = { portal_method, NULL, NULL, { 0 } };
-  static gboolean acquired;
-  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (xml, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
 
-  g_assert_no_error (error);
-  portal = g_dbus_connection_new_for_address_sync (address,
-                                                   G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-                                                   | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                   NULL, NULL, &error);
-  g_assert_no_error (error);
   requests = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  g_dbus_connection_register_object (portal, "/org/freedesktop/portal/desktop",
-                                     info->interfaces[0], &vtable, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_bus_own_name_on_connection (portal, "org.freedesktop.portal.Desktop",
-                                G_BUS_NAME_OWNER_FLAGS_NONE, name_acquired, NULL, &acquired,
-                                NULL);
-  g_assert_true (mcr_test_wait_flag (&acquired, 10000));
+  portal = mcr_test_bus_connect ();
+  mcr_test_bus_export (portal, "/org/freedesktop/portal/desktop", xml, &vtable, NULL);
+  mcr_test_bus_own_name (portal, "org.freedesktop.portal.Desktop");
 }
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -294,12 +273,7 @@ main (int argc, char **argv)
   g_test_add_func ("/autostart/portal", test_portal);
   status = g_test_run ();
 
-  {
-    const char *rm[] = { "rm", "-rf", work_dir, NULL };
-
-    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  mcr_test_remove_tree (work_dir);
   g_free (work_dir);
   g_clear_pointer (&requests, g_ptr_array_unref);
   g_clear_object (&portal);

@@ -18,6 +18,7 @@
 
 #include "login-helpers.h"
 #include "mcr-application.h"
+#include "mcr-test-bus.h"
 #include "mcr-test-router.h"
 #include "mcr-testbed.h"
 #include "mcr-tray.h"
@@ -71,23 +72,9 @@ watcher_property (GDBusConnection *connection,
 }
 
 static void
-name_acquired (GDBusConnection *connection,
-               const char      *name,
-               gpointer         data)
-{
-  *(gboolean *) data = TRUE;
-}
-
-static void
 watcher_own_name (void)
 {
-  static gboolean acquired;
-
-  acquired = FALSE;
-  watcher_owner_id = g_bus_own_name_on_connection (panel, "org.kde.StatusNotifierWatcher",
-                                                   G_BUS_NAME_OWNER_FLAGS_NONE, name_acquired,
-                                                   NULL, &acquired, NULL);
-  g_assert_true (mcr_test_wait_flag (&acquired, 10000));
+  watcher_owner_id = mcr_test_bus_own_name (panel, "org.kde.StatusNotifierWatcher");
 }
 
 static void
@@ -102,19 +89,9 @@ watcher_start (void)
     "<property name='ProtocolVersion' type='i' access='read'/>"
     "</interface></node>";
   static const GDBusInterfaceVTable vtable = { watcher_method, watcher_property, NULL, { 0 } };
-  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (xml, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
 
-  g_assert_no_error (error);
-  panel = g_dbus_connection_new_for_address_sync (address,
-                                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-                                                  | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                  NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_dbus_connection_register_object (panel, "/StatusNotifierWatcher", info->interfaces[0],
-                                     &vtable, NULL, NULL, &error);
-  g_assert_no_error (error);
+  panel = mcr_test_bus_connect ();
+  mcr_test_bus_export (panel, "/StatusNotifierWatcher", xml, &vtable, NULL);
   watcher_own_name ();
 }
 
@@ -471,12 +448,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/tray/quit", test_quit);
   status = g_test_run ();
 
-  {
-    const char *rm[] = { "rm", "-rf", work_dir, NULL };
-
-    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  mcr_test_remove_tree (work_dir);
   g_free (work_dir);
   g_free (item_path);
   g_free (item_service);
