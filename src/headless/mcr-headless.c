@@ -20,6 +20,11 @@
  * is open MCR_AUTO_EXIT_GRACE_S seconds later. Then the run ends with
  * status 0.
  *
+ * Run by systemd (data/systemd, Type=notify) it says how it is doing
+ * (mcr-sd-notify.c): STATUS= at each step, READY=1 once every map that
+ * could start listens, STOPPING=1 on SIGTERM; the password then comes from
+ * the credential "password" (mcr-password-file.c).
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #define G_LOG_DOMAIN "mcr-headless"
