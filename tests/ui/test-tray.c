@@ -8,7 +8,10 @@
  * real testbed, with their states; clicking (Event "clicked") a map's Open
  * runs its app, Show Window shows the window that closing hid into the
  * icon, and Quit ends g_application_run(). A watcher that leaves the bus
- * and comes back (the panel restarted) gets the item again.
+ * and comes back (the panel restarted) gets the item again. Last, -tray as
+ * started at login: no window, the icon, and logged in to the last server
+ * with the password from the keyring (tests/meson.build runs this program
+ * with a keyring of its own, run-with-keyring.sh).
  *
  * The tests run in order and share one application. */
 #include <glib/gstdio.h>
@@ -18,6 +21,7 @@
 
 #include "login-helpers.h"
 #include "mcr-application.h"
+#include "mcr-secret-store.h"
 #include "mcr-test-bus.h"
 #include "mcr-test-router.h"
 #include "mcr-testbed.h"
@@ -429,6 +433,56 @@ test_quit (void)
   g_clear_object (&ui_app);
 }
 
+static void
+saved (GObject      *source,
+       GAsyncResult *result,
+       gpointer      data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mcr_secret_store_save_finish (MCR_SECRET_STORE (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) data = TRUE;
+}
+
+/* -tray with nothing else, as the autostart entry runs it: the last server
+ * and user, the password from the keyring; no window shown, the icon. */
+static void
+test_tray_login_from_keyring (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autoptr(GSettings) settings = g_settings_new ("org.meshcentral.Router");
+  g_autoptr(McrSecretStore) secrets = mcr_secret_store_new ();
+  McrOptions *options = g_new0 (McrOptions, 1);
+  gboolean done = FALSE;
+
+  mcr_secret_store_save_async (secrets, tb->address, tb->user, MCR_SECRET_KIND_PASSWORD,
+                               tb->password, NULL, saved, &done);
+  g_assert_true (mcr_test_wait_flag (&done, 10000));
+  g_settings_set_string (settings, "last-server", tb->address);
+  g_settings_set_string (settings, "last-user", tb->user);
+  g_settings_set_boolean (settings, "remember-password", TRUE);
+  g_settings_set_value (settings, "trusted-certificates",
+                        g_variant_new_parsed ("{%s: %s}", tb->address, tb->cert_hash));
+
+  options->tray = TRUE;
+  g_clear_pointer (&item_path, g_free);
+  ui_app = mcr_application_new (options);
+  g_application_set_flags (G_APPLICATION (ui_app),
+                           g_application_get_flags (G_APPLICATION (ui_app))
+                           | G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (ui_app), NULL, NULL));
+  g_application_activate (G_APPLICATION (ui_app));
+  ui_window = MCR_WINDOW (gtk_application_get_windows (GTK_APPLICATION (ui_app))->data);
+
+  g_assert_true (mcr_test_wait_until (have_item, NULL, 10000));
+  g_assert_true (mcr_test_wait_until (ui_page_is, "devices", 30000));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui_window)));
+
+  g_application_release (G_APPLICATION (ui_app));   /* the -tray hold */
+  ui_close_window ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -446,6 +500,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/tray/close-and-show", test_close_and_show);
   g_test_add_func ("/ui/tray/watcher-restart", test_watcher_restart);
   g_test_add_func ("/ui/tray/quit", test_quit);
+  g_test_add_func ("/ui/tray/login-from-keyring", test_tray_login_from_keyring);
   status = g_test_run ();
 
   mcr_test_remove_tree (work_dir);
