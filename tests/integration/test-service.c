@@ -196,8 +196,8 @@ listener_ready (gpointer data)
   return l->ready;
 }
 
-/* Runs unit @unit (instance @instance, or NULL) as systemd would, with the
- * notify socket @notify_name ("@" for an abstract one, made unique here). */
+/* Runs unit @unit (instance @instance, or NULL) as systemd would, its
+ * notify socket an abstract one (@abstract_socket) or a path. */
 static void
 run_unit (const char *unit,
           const char *instance,
