@@ -27,6 +27,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "mcr-enums.h"
 #include "mcr-io-source.h"
 #include "mcr-map-spec.h"
 #include "mcr-tunnel.h"
@@ -789,7 +790,7 @@ mcr_tunnel_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_STATE:
-      g_value_set_int (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
     case PROP_PEER:
       g_value_set_string (value, self->peer);
@@ -818,9 +819,8 @@ mcr_tunnel_class_init (McrTunnelClass *klass)
   object_class->finalize = mcr_tunnel_finalize;
   object_class->get_property = mcr_tunnel_get_property;
 
-  properties[PROP_STATE] = g_param_spec_int ("state", NULL, NULL, MCR_TUNNEL_STATE_CONNECTING,
-                                             MCR_TUNNEL_STATE_CLOSED, MCR_TUNNEL_STATE_CONNECTING,
-                                             flags);
+  properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, MCR_TYPE_TUNNEL_STATE,
+                                              MCR_TUNNEL_STATE_CONNECTING, flags);
   properties[PROP_PEER] = g_param_spec_string ("peer", NULL, NULL, NULL, flags);
   properties[PROP_START_TIME] = g_param_spec_int64 ("start-time", NULL, NULL, 0, G_MAXINT64, 0,
                                                     flags);

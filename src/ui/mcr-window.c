@@ -389,8 +389,8 @@ mcr_window_finalize (GObject *object)
 
   g_clear_pointer (&self->token, g_free);
   g_clear_pointer (&self->accepted_hash, g_free);
-  g_clear_pointer (&self->twofa_cookie, mcr_secret_free);
-  g_clear_pointer (&self->auth_cookie, mcr_secret_free);
+  mcr_clear_secret (&self->twofa_cookie);
+  mcr_clear_secret (&self->auth_cookie);
   g_clear_pointer (&self->certhashes, g_strfreev);
   g_clear_pointer (&self->file_certhash, g_free);
   g_clear_pointer (&self->switch_name, g_free);
