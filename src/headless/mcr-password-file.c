@@ -21,15 +21,6 @@
 /* A password is a line; more than this is not one. */
 #define MAX_PASSWORD_FILE 4096
 
-void
-mcr_password_free (char *password)
-{
-  if (password == NULL)
-    return;
-  explicit_bzero (password, strlen (password));
-  g_free (password);
-}
-
 /* The first line of the open file @fd, named @shown in messages. */
 static char *
 read_line (int          fd,

@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 /* The first line of @path, without its line end (transfer full: wipe it
- * with mcr_password_free()). Refused, with a message that names the file
+ * with mcr_secret_wipe_free()). Refused, with a message that names the file
  * and says what to do, when the group or other users may read or write it,
  * when it is not a regular file, or when it is empty. */
 char *mcr_password_file_read     (const char  *path,
@@ -20,7 +20,5 @@ char *mcr_password_file_read     (const char  *path,
  * directory or no such credential. */
 char *mcr_password_credential_read (const char  *name,
                                     GError     **error);
-/* Overwrites and frees @password. */
-void  mcr_password_free          (char        *password);
 
 G_END_DECLS

@@ -20,6 +20,7 @@
 #include "mcr-application.h"
 #include "mcr-autostart.h"
 #include "mcr-custom-apps-dialog.h"
+#include "mcr-debug-log-window.h"
 #include "mcr-debug-log.h"
 #include "mcr-notifier.h"
 #include "mcr-secret-store.h"
@@ -33,6 +34,7 @@ struct _McrApplication
 
   McrOptions    *options;
   McrDebugLog   *debug_log;
+  GtkWindow     *debug_log_window; /* hidden on close, destroyed at shutdown */
   GtkCssProvider *css;
   McrNotifier   *notifier;
   McrTray       *tray;          /* the icon, where the desktop has a tray */
@@ -139,7 +141,7 @@ password_found (GObject      *source,
 
   if (window == NULL)
     {
-      mcr_secret_free (password);
+      mcr_secret_wipe_free (password);
       return;
     }
   if (password != NULL)
@@ -148,7 +150,7 @@ password_found (GObject      *source,
       self->options->host = g_settings_get_string (settings, "last-server");
       self->options->user = g_settings_get_string (settings, "last-user");
       self->options->password = g_strdup (password);
-      mcr_secret_free (password);
+      mcr_secret_wipe_free (password);
     }
   else
     g_debug ("-tray: no password in the keyring (%s)", error ? error->message : "none stored");
@@ -293,7 +295,10 @@ debug_log_action (GSimpleAction *action,
 {
   McrApplication *self = user_data;
 
-  mcr_debug_log_present (self->debug_log, GTK_WINDOW (get_window (self)));
+  if (self->debug_log_window == NULL)
+    self->debug_log_window = GTK_WINDOW (mcr_debug_log_window_new (self->debug_log));
+  gtk_window_set_transient_for (self->debug_log_window, GTK_WINDOW (get_window (self)));
+  gtk_window_present (self->debug_log_window);
 }
 
 static const GActionEntry app_actions[] = {
@@ -363,7 +368,8 @@ mcr_application_shutdown (GApplication *app)
     mcr_notifier_withdraw_background (self->notifier);
   while ((window = get_window (self)) != NULL)
     gtk_window_destroy (GTK_WINDOW (window));
-  mcr_debug_log_close (self->debug_log);
+  if (self->debug_log_window != NULL)
+    gtk_window_destroy (g_steal_pointer (&self->debug_log_window));
   G_APPLICATION_CLASS (mcr_application_parent_class)->shutdown (app);
 }
 
