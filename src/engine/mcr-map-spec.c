@@ -355,12 +355,29 @@ mcr_map_spec_parse_argument (const char *arg,
 char *
 mcr_map_spec_to_argument (const McrMapSpec *spec)
 {
+  return mcr_map_spec_to_named_argument (spec, NULL);
+}
+
+/**
+ * mcr_map_spec_to_named_argument:
+ * @device_name: (nullable): the device's name, once the device list is in
+ *
+ * For messages: a 64-character node id says nothing to a user, so the
+ * device is named by @device_name when there is one.
+ *
+ * Returns: (transfer full): the spec as a `-map:` or `-relaymap:` argument.
+ */
+char *
+mcr_map_spec_to_named_argument (const McrMapSpec *spec,
+                                const char       *device_name)
+{
   const char *name = spec->app_id == MCR_APP_CUSTOM ? (spec->app_name ? spec->app_name : "")
                                                     : mcr_app_id_to_string (spec->app_id);
   /* A custom app name may hold what the parser splits on. */
   gboolean quote = strpbrk (name, ":[]") != NULL;
   g_autofree char *app = g_strdup_printf ("%s%s%s", quote ? "\"" : "", name, quote ? "\"" : "");
-  const char *node = spec->node_id ? spec->node_id : spec->node_name;
+  const char *node = device_name != NULL && *device_name != '\0' ? device_name
+                     : spec->node_id ? spec->node_id : spec->node_name;
   gboolean v6 = spec->remote_ip && strchr (spec->remote_ip, ':');
 
   if (spec->remote_ip)

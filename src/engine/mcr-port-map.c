@@ -973,6 +973,19 @@ mcr_port_map_get_device (McrPortMap *self)
   return self->device;
 }
 
+char *
+mcr_port_map_dup_argument (McrPortMap *self)
+{
+  McrDevice *device;
+
+  g_return_val_if_fail (MCR_IS_PORT_MAP (self), NULL);
+  device = self->device;
+  if (device == NULL && self->spec->node_id != NULL)
+    device = mcr_server_lookup_device (self->server, self->spec->node_id);
+  return mcr_map_spec_to_named_argument (self->spec,
+                                         device != NULL ? mcr_device_get_name (device) : NULL);
+}
+
 McrPortMapState
 mcr_port_map_get_state (McrPortMap *self)
 {

@@ -417,7 +417,7 @@ create_queued_maps (McrWindow *self)
       spec->node_id = g_strdup (mcr_device_get_id (device));
       if (mcr_session_add_map (self->session, spec, NULL, &error) == NULL)
         {
-          arg = mcr_map_spec_to_argument (spec);
+          arg = mcr_map_spec_to_named_argument (spec, mcr_device_get_name (device));
           g_string_append_printf (problems, "%s: %s\n", arg, error->message);
         }
     }

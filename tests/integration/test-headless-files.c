@@ -230,6 +230,8 @@ test_link_autoexit (void)
   const char *args[] = { "--headless", link, NULL };
   g_autoptr(McrTestRouter) r = router_start (args);
   g_autofree char *want = g_strdup_printf (" -> %s:%u", tb->node_name, echo);
+  g_autofree char *named = g_strdup_printf ("-map:TCP:0:\"%s\"::%u: its connection ended",
+                                            tb->node_name, echo);
   guint16 port;
   gint64 closed, took;
 
@@ -249,6 +251,9 @@ test_link_autoexit (void)
   g_assert_cmpint (took, >=, 2 * G_USEC_PER_SEC);
   g_assert_cmpint (took, <, 5 * G_USEC_PER_SEC);
   g_assert_nonnull (strstr (r->err_text->str, "quitting (autoexit)"));
+  /* The message names the device by its name, not by its node id. */
+  g_assert_nonnull (strstr (r->err_text->str, named));
+  g_assert_null (strstr (r->err_text->str, tb->node_id));
 }
 
 /* A malformed link is refused, saying what is wrong, and never shows the
