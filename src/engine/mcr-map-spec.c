@@ -10,6 +10,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "mcr-ids.h"
 #include "mcr-map-spec.h"
 
 G_DEFINE_QUARK (mcr-map-spec-error-quark, mcr_map_spec_error)
@@ -317,8 +318,13 @@ mcr_map_spec_parse_argument (const char *arg,
     node = g_strstrip (joined->str);
     if (*node == '\0')
       return invalid (error, arg, _("the device name is empty"));
-    if (g_str_has_prefix (node, "node//"))
+    /* node//ID or node/DOMAIN/ID is an id, never a name to look up. */
+    if (mcr_id_is_valid (node, MCR_ID_NODE))
       spec->node_id = g_strdup (node);
+    else if (mcr_id_has_prefix (node, MCR_ID_NODE))
+      return invalid (error, arg,
+                      _("the device id must be node//ID, or node/DOMAIN/ID outside the default "
+                        "domain"));
     else
       spec->node_name = g_strdup (node);
   }

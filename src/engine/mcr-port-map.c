@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "mcr-ids.h"
 #include "mcr-port-map.h"
 #include "mcr-proxy-cache.h"
 #include "mcr-tls-policy.h"
@@ -720,8 +721,17 @@ static gboolean
 check_device (McrPortMap  *self,
               GError     **error)
 {
+  g_autofree char *mismatch = NULL;
+
   if (!mcr_server_get_devices_loaded (self->server))
     return TRUE;
+  if (self->device == NULL && self->spec->node_id != NULL &&
+      (mismatch = mcr_id_domain_mismatch (self->spec->node_id,
+                                          mcr_server_get_domain_id (self->server))) != NULL)
+    {
+      g_set_error_literal (error, MCR_PORT_MAP_ERROR, MCR_PORT_MAP_ERROR_NO_DEVICE, mismatch);
+      return FALSE;
+    }
   if (self->device == NULL)
     {
       g_set_error (error, MCR_PORT_MAP_ERROR, MCR_PORT_MAP_ERROR_NO_DEVICE,

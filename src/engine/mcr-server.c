@@ -143,6 +143,7 @@ struct _McrServer
   char               *auth_cookie;
   char               *login_cookie;
   char               *server_tls_hash;
+  char               *domain_id;        /* serverinfo's "domain" */
   guint32             features;
   guint32             features2;
   McrCertInfo        *peer_cert_info;
@@ -317,6 +318,7 @@ mcr_server_finalize (GObject *object)
   g_free (self->auth_cookie);
   g_free (self->login_cookie);
   g_free (self->server_tls_hash);
+  g_free (self->domain_id);
   g_clear_pointer (&self->peer_cert_info, mcr_cert_info_free);
   G_OBJECT_CLASS (mcr_server_parent_class)->finalize (object);
 }
@@ -448,6 +450,15 @@ mcr_server_get_domain (McrServer *self)
 {
   g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
   return self->address->domain;
+}
+
+/* The domain the ids of this login's devices carry: what the server said it
+ * is (a domain reached by its own host name has no path), else the path. */
+const char *
+mcr_server_get_domain_id (McrServer *self)
+{
+  g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
+  return self->domain_id != NULL ? self->domain_id : self->address->domain;
 }
 
 const char *
@@ -1098,6 +1109,7 @@ handle_serverinfo (McrServer  *self,
   self->features = (guint32) mcr_json_get_int_or (info, "features", 0);
   self->features2 = (guint32) mcr_json_get_int_or (info, "features2", 0);
   set_string (&self->server_tls_hash, hash);
+  set_string (&self->domain_id, mcr_json_get_string (info, "domain"));
 
   if (!self->got_serverinfo)
     {

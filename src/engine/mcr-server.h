@@ -77,6 +77,8 @@ McrServer      *mcr_server_new                (const char          *address,
 const char     *mcr_server_get_host           (McrServer           *self);
 guint16         mcr_server_get_port           (McrServer           *self);
 const char     *mcr_server_get_domain         (McrServer           *self);
+/* The domain id of the login ("" for the default one), as in node/DOMAIN/ID. */
+const char     *mcr_server_get_domain_id      (McrServer           *self);
 /* "host[:port][/domain]" as users write it, without the key. */
 const char     *mcr_server_get_display_name   (McrServer           *self);
 /* TRUE if @address ("host[:port][/domain][?key=K]", as mcr_server_new()
