@@ -52,13 +52,22 @@ fill_id (struct inet_diag_sockid *id,
       const struct sockaddr_in6 *p = (const struct sockaddr_in6 *) peer;
       const struct sockaddr_in6 *l = (const struct sockaddr_in6 *) local;
 
+      /* An IPv4 peer of a dual-stack listener: its socket is an IPv4 one. */
+      if (IN6_IS_ADDR_V4MAPPED (&p->sin6_addr) && IN6_IS_ADDR_V4MAPPED (&l->sin6_addr))
+        {
+          struct sockaddr_in p4 = { .sin_family = AF_INET, .sin_port = p->sin6_port };
+          struct sockaddr_in l4 = { .sin_family = AF_INET, .sin_port = l->sin6_port };
+
+          memcpy (&p4.sin_addr, &p->sin6_addr.s6_addr[12], 4);
+          memcpy (&l4.sin_addr, &l->sin6_addr.s6_addr[12], 4);
+          return fill_id (id, family, (struct sockaddr *) &p4, (struct sockaddr *) &l4, loopback);
+        }
       *family = AF_INET6;
       id->idiag_sport = p->sin6_port;
       id->idiag_dport = l->sin6_port;
       memcpy (id->idiag_src, &p->sin6_addr, 16);
       memcpy (id->idiag_dst, &l->sin6_addr, 16);
-      *loopback = IN6_IS_ADDR_LOOPBACK (&p->sin6_addr) ||
-                  (IN6_IS_ADDR_V4MAPPED (&p->sin6_addr) && p->sin6_addr.s6_addr[12] == 127);
+      *loopback = IN6_IS_ADDR_LOOPBACK (&p->sin6_addr);
       return TRUE;
     }
   return FALSE;
