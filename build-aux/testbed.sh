@@ -206,7 +206,7 @@ prepare_server () { # prepare_server DIR MODE PORT PUBLIC_PORT
   local dir=$1 mode=$2 port=$3 public=$4 data=$1/meshcentral-data pass other_pass settings domains
   pass="Pw-$(head -c 9 /dev/urandom | base64 | tr -d '/+=')"
   other_pass="Pw-$(head -c 9 /dev/urandom | base64 | tr -d '/+=')"
-  rm -rf "$data" "$dir/agent" "$dir/agent-other"
+  rm -rf "$data" "$dir/agent" "$dir/agent-other" "$dir/offload"
   mkdir -p "$data"
   # Certificates take ~20 s to make: reuse the ones of an earlier run.
   if [ -d "$CACHE/certs" ]; then cp "$CACHE/certs/"* "$data/"; fi

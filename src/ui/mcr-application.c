@@ -351,6 +351,7 @@ mcr_application_run (McrOptions *options,
   if (!mcr_settings_schema_ensure (&error))
     {
       g_printerr ("meshcentral-router: %s\n", error->message);
+      mcr_options_free (options);
       return 1;
     }
   /* The password must not reach the programs we start for maps. */
