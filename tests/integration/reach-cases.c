@@ -64,17 +64,6 @@ reach_test_relay_map (gconstpointer tb)
   map_echo (tb, "127.0.0.2", 62);
 }
 
-static McrTestRouter *
-headless_start (const char *const *args,
-                const char        *password)
-{
-  g_autoptr(GSubprocessLauncher) launcher =
-    mcr_test_router_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                  password);
-
-  return mcr_test_router_start (launcher, args, TRUE);
-}
-
 /* The map's port from the line "TCP 127.0.0.1:PORT -> NAME:REMOTE". */
 static void
 headless_echo (McrTestRouter    *r,
@@ -100,7 +89,7 @@ reach_test_link (gconstpointer data)
     g_strdup_printf ("mcrouter://%s/control.ashx?c=%s&t=%s&l=en&nodeid=%s&protocol=1"
                      "&remoteport=%u&appid=0", tb->address, cookie, tb->cert_hash, node, echo);
   const char *args[] = { "--headless", link, NULL };
-  g_autoptr(McrTestRouter) r = headless_start (args, NULL);
+  g_autoptr(McrTestRouter) r = mcr_test_router_start_piped (args, NULL);
 
   headless_echo (r, tb, echo, 63);
 }
@@ -128,7 +117,7 @@ reach_test_file (gconstpointer data)
   g_assert_no_error (error);
   path = mcr_test_write_file (dir, "reach.mcrouter", text);
   args[1] = path;
-  r = headless_start (args, tb->password);
+  r = mcr_test_router_start_piped (args, tb->password);
   headless_echo (r, tb, echo, 64);
   g_unlink (path);
   g_rmdir (dir);

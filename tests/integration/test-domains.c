@@ -23,10 +23,7 @@ test_wrong_domain (void)
     g_strdup_printf ("The device %s belongs to the domain “other”, but the router is logged "
                      "into the default domain", other->node_id);
   const char *args[] = { "--headless", host, user, hash, map, NULL };
-  g_autoptr(GSubprocessLauncher) launcher =
-    mcr_test_router_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                  tb->password);
-  g_autoptr(McrTestRouter) r = mcr_test_router_start (launcher, args, TRUE);
+  g_autoptr(McrTestRouter) r = mcr_test_router_start_piped (args, tb->password);
 
   /* Its only map cannot start: the run ends, saying why. */
   g_assert_cmpint (mcr_test_router_wait (r, 60000), !=, 0);

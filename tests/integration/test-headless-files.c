@@ -24,11 +24,7 @@ static char *work_dir;
 static McrTestRouter *
 router_start (const char **args)
 {
-  g_autoptr(GSubprocessLauncher) launcher =
-    mcr_test_router_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                  NULL);
-
-  return mcr_test_router_start (launcher, args, TRUE);
+  return mcr_test_router_start_piped (args, NULL);
 }
 
 /* The local port of the stdout line that ends with @suffix. */
