@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "mcr-websocket-private.h"
 #include "relay-test-util.h"
 
 /* Byte @offset of pattern @seed: every 8-byte word differs, so lost,
