@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "mcr-enums.h"
+#include "mcr-ids.h"
 #include "mcr-log.h"
 #include "mcr-port-map.h"
 #include "mcr-proxy-cache.h"
@@ -718,8 +719,17 @@ static gboolean
 check_device (McrPortMap  *self,
               GError     **error)
 {
+  g_autofree char *mismatch = NULL;
+
   if (!mcr_server_get_devices_loaded (self->server))
     return TRUE;
+  if (self->device == NULL && self->spec->node_id != NULL &&
+      (mismatch = mcr_id_domain_mismatch (self->spec->node_id,
+                                          mcr_server_get_domain_id (self->server))) != NULL)
+    {
+      g_set_error_literal (error, MCR_PORT_MAP_ERROR, MCR_PORT_MAP_ERROR_NO_DEVICE, mismatch);
+      return FALSE;
+    }
   if (self->device == NULL)
     {
       g_set_error (error, MCR_PORT_MAP_ERROR, MCR_PORT_MAP_ERROR_NO_DEVICE,
@@ -969,6 +979,19 @@ mcr_port_map_get_device (McrPortMap *self)
 {
   g_return_val_if_fail (MCR_IS_PORT_MAP (self), NULL);
   return self->device;
+}
+
+char *
+mcr_port_map_dup_argument (McrPortMap *self)
+{
+  McrDevice *device;
+
+  g_return_val_if_fail (MCR_IS_PORT_MAP (self), NULL);
+  device = self->device;
+  if (device == NULL && self->spec->node_id != NULL)
+    device = mcr_server_lookup_device (self->server, self->spec->node_id);
+  return mcr_map_spec_to_named_argument (self->spec,
+                                         device != NULL ? mcr_device_get_name (device) : NULL);
 }
 
 McrPortMapState

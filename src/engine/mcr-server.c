@@ -145,6 +145,7 @@ mcr_server_finalize (GObject *object)
   g_free (self->user_name);
   g_free (self->user_id);
   g_free (self->server_tls_hash);
+  g_free (self->domain_id);
   g_clear_pointer (&self->peer_cert_info, mcr_cert_info_free);
   G_OBJECT_CLASS (mcr_server_parent_class)->finalize (object);
 }
@@ -274,6 +275,15 @@ mcr_server_get_domain (McrServer *self)
 {
   g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
   return self->address->domain;
+}
+
+/* The domain the ids of this login's devices carry: what the server said it
+ * is (a domain reached by its own host name has no path), else the path. */
+const char *
+mcr_server_get_domain_id (McrServer *self)
+{
+  g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
+  return self->domain_id != NULL ? self->domain_id : self->address->domain;
 }
 
 const char *

@@ -76,6 +76,8 @@ McrServer      *mcr_server_new                (const char          *address,
                                                GError             **error);
 /* "host[:port][/domain]" as users write it, without the key. */
 const char     *mcr_server_get_display_name   (McrServer           *self);
+/* The domain id of the login ("" for the default one), as in node/DOMAIN/ID. */
+const char     *mcr_server_get_domain_id      (McrServer           *self);
 McrTlsPolicy   *mcr_server_get_tls_policy     (McrServer           *self);
 void            mcr_server_set_proxy_uri      (McrServer           *self,
                                                const char          *uri);

@@ -206,7 +206,7 @@ on_auto_exit (McrPortMap *map,
               gpointer    user_data)
 {
   McrHeadless *h = user_data;
-  g_autofree char *arg = mcr_map_spec_to_argument (mcr_port_map_get_spec (map));
+  g_autofree char *arg = mcr_port_map_dup_argument (map);
 
   g_printerr (_("meshcentral-router: %s: its connection ended; quitting (autoexit)\n"), arg);
   headless_quit (h, 0);

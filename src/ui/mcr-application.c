@@ -22,6 +22,7 @@
 #include "mcr-custom-apps-dialog.h"
 #include "mcr-debug-log-window.h"
 #include "mcr-debug-log.h"
+#include "mcr-settings-schema.h"
 #include "mcr-notifier.h"
 #include "mcr-secret-store.h"
 #include "mcr-settings-dialog.h"
@@ -437,7 +438,14 @@ mcr_application_run (McrOptions *options,
 {
   g_autoptr(McrApplication) app = NULL;
   g_autofree char *password = NULL;
+  g_autoptr(GError) error = NULL;
 
+  if (!mcr_settings_schema_ensure (&error))
+    {
+      g_printerr ("meshcentral-router: %s\n", error->message);
+      mcr_options_free (options);
+      return 1;
+    }
   /* The password must not reach the programs we start for maps. */
   password = g_strdup (g_getenv ("MCROUTER_PASSWORD"));
   if (password != NULL && options->password == NULL)

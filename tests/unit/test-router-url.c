@@ -165,9 +165,11 @@ static const struct
   { LINK "&key=a%0Ab", MCR_ROUTER_URL_ERROR_INVALID, "the login key ('key') is malformed" },
   { LINK "&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' is missing" },
   { LINK "&appid=3&autoexit=1", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' is missing" },
-  { LINK "&nodeid=mesh//abc&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id starting with \"node//\"" },
-  { LINK "&nodeid=node//&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id starting with \"node//\"" },
-  { LINK "&nodeid=node//a%20b&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id starting with \"node//\"" },
+  { LINK "&nodeid=mesh//abc&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id (node//ID, or node/DOMAIN/ID outside the default domain)" },
+  { LINK "&nodeid=node//&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id (node//ID, or node/DOMAIN/ID outside the default domain)" },
+  { LINK "&nodeid=node/my%20domain/abc&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id (node//ID, or node/DOMAIN/ID outside the default domain)" },
+  { LINK "&nodeid=node/other/&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id (node//ID, or node/DOMAIN/ID outside the default domain)" },
+  { LINK "&nodeid=node//a%20b&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id (node//ID, or node/DOMAIN/ID outside the default domain)" },
   { MAP "&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'protocol' is missing" },
   { MAP "&protocol=3&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'protocol' must be 1 (TCP) or 2 (UDP)" },
   { MAP "&protocol=tcp&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'protocol' must be 1 (TCP) or 2 (UDP)" },
@@ -210,6 +212,22 @@ test_bad (void)
       /* Never the secret. */
       g_assert_null (strstr (error->message, "SECRET"));
     }
+}
+
+/* A link from the web UI of a second domain: its device id names the
+ * domain (node/DOMAIN/ID), and so does the path. */
+static void
+test_other_domain (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McrRouterUrl) url =
+    mcr_router_url_parse ("mcrouter://10.0.0.5:4443/other/control.ashx?c=" COOKIE
+                          "&nodeid=node%2Fother%2FAb%24cD%40eF0&protocol=1&remoteport=22", &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (url->domain, ==, "other");
+  g_assert_nonnull (url->map);
+  g_assert_cmpstr (url->map->node_id, ==, "node/other/Ab$cD@eF0");
 }
 
 static void
@@ -355,6 +373,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/router-url/good", test_good);
   g_test_add_func ("/router-url/bad", test_bad);
+  g_test_add_func ("/router-url/other-domain", test_other_domain);
   g_test_add_func ("/router-url/too-long", test_too_long);
   g_test_add_func ("/router-url/boxed", test_boxed);
   g_test_add_func ("/router-url/same-server", test_same_server);
