@@ -9,8 +9,9 @@
 //
 // Logs into the control channel as the testbed's admin, creates GROUPS
 // (default 20) device groups of type 3 ("local devices, no agent") named
-// "fill-01"… with `createmesh`, then adds N devices spread over them with
-// `addlocaldevice` ("dev-00001"…, host 10.x.y.z), many in flight at once.
+// "fill-01"… with `createmesh` (or takes those it made before), then adds N
+// devices spread over them with `addlocaldevice` ("dev-00001"…, numbered on
+// from those already there, host 10.x.y.z), many in flight at once.
 // Prints one line: "N devices in G groups, S s". With --rename, renames the
 // first K devices named FROM… (default "dev-", in name order) to TO…
 // (default "ren-") followed by the rest of their name, with `changedevice`, one after the
@@ -75,6 +76,7 @@ ws.on('message', (data) => {
     (renaming ? rename() : fill()).then(() => ws.close(), (e) => fail(e.message || String(e)));
   }
   if (msg.action === 'nodes' && msg.nodes && ws.onNodes) ws.onNodes(msg.nodes);
+  if (msg.action === 'meshes' && msg.meshes && ws.onMeshes) ws.onMeshes(msg.meshes);
   const resolve = msg.responseid ? pending.get(msg.responseid) : undefined;
   if (resolve) {
     pending.delete(msg.responseid);
@@ -82,10 +84,29 @@ ws.on('message', (data) => {
   }
 });
 
+function ask(action, hook) {
+  return new Promise((resolve) => {
+    ws[hook] = resolve;
+    ws.send(JSON.stringify({ action }));
+  });
+}
+
 async function fill() {
+  const meshes = await ask('meshes', 'onMeshes');
+  const nodes = await ask('nodes', 'onNodes');
+  let first = 1;
+  for (const n of [].concat(...Object.values(nodes))) {
+    const m = /^[a-z]+-(\d+)$/.exec(n.name || '');
+    if (m) first = Math.max(first, parseInt(m[1], 10) + 1);
+  }
   const meshIds = [];
   for (let g = 1; g <= groups; g++) {
     const name = `fill-${String(g).padStart(2, '0')}`;
+    const known = meshes.find((m) => m.name === name && m.mtype === 3);
+    if (known) {
+      meshIds.push(known._id);
+      continue;
+    }
     const reply = await request({ action: 'createmesh', meshname: name, meshtype: 3, desc: 'testbed-fill' });
     if (reply.result !== 'ok') fail(`createmesh ${name}: ${reply.result}`);
     meshIds.push(reply.meshid);
@@ -99,7 +120,7 @@ async function fill() {
     const launch = () => {
       while (next < count && next - done < window) {
         const i = next++;
-        const n = i + 1;
+        const n = first + i;
         request({
           action: 'addlocaldevice',
           meshid: meshIds[i % meshIds.length],
