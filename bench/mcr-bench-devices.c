@@ -157,12 +157,6 @@ on_stall_tick (gpointer data)
                 late / 1000.0, (now - bench.t_login) / 1000.0,
                 bench.t_arrived ? (bench.t_arrived - bench.t_login) / 1000.0 : -1.0);
   bench.stall_last = now;
-  if (bench.server == NULL && bench.window != NULL)
-    {
-      McrSession *session = mcr_window_get_session (bench.window);
-
-      bench.server = session != NULL ? mcr_session_get_server (session) : NULL;
-    }
   return G_SOURCE_CONTINUE;
 }
 
@@ -277,6 +271,20 @@ on_devices_changed (GListModel *model,
   bench.devices_emissions++;
   if (bench.t_arrived == 0 && added > 0)
     bench.t_arrived = g_get_monotonic_time ();
+}
+
+static void
+on_server (McrSession *session,
+           GParamSpec *pspec,
+           gpointer    data)
+{
+  McrServer *server = mcr_session_get_server (session);
+
+  if (server == NULL || server == bench.server)
+    return;
+  bench.server = server;
+  bench.devices = mcr_server_get_devices (server);
+  g_signal_connect (bench.devices, "items-changed", G_CALLBACK (on_devices_changed), NULL);
 }
 
 static gboolean
@@ -441,6 +449,8 @@ main (int    argc,
   options->certhashes = NULL;
 
   /* Login to list shown. */
+  g_signal_connect (mcr_window_get_session (bench.window), "notify::server",
+                    G_CALLBACK (on_server), NULL);
   stall_monitor (TRUE);
   cpu_load = cpu_seconds ();
   bench.t_login = g_get_monotonic_time ();
@@ -451,8 +461,6 @@ main (int    argc,
     mcr_window_login (bench.window, address, env_get ("MCR_TEST_USER"), env_get ("MCR_TEST_PASS"));
   }
   iterate_until (server_known, 30000, "the login to start");
-  bench.devices = mcr_server_get_devices (bench.server);
-  g_signal_connect (bench.devices, "items-changed", G_CALLBACK (on_devices_changed), NULL);
   iterate_until (list_shown, 600000, "the device list");
   stall_load = bench.stall_max;
   cpu_load = cpu_seconds () - cpu_load;
