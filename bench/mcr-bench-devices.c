@@ -565,7 +565,7 @@ main (int    argc,
            cpu_rename,
            status_field ("/proc/self/status", "\nVmHWM:") / 1024.0,
            c1 - c0, bench.idle_seconds,
-           (double) (w1 - w0) / bench.idle_seconds,
+           (double) MAX (w1 - w0, 0) / bench.idle_seconds,
            (double) (p1 - p0) / bench.idle_seconds);
   gtk_window_destroy (GTK_WINDOW (bench.window));
   iterate_for (100);
