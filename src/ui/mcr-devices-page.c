@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "mcr-device.h"
 #include "mcr-device-row.h"
@@ -93,16 +94,51 @@ mcr_devices_page_get_property (GObject    *object,
     }
 }
 
-static gboolean
-contains_casefold (const char *haystack,
-                   const char *needle)
+/* What a search looks in, casefolded once per device (and again only when
+ * its name or group name changed): "name\ngroup". A search is one line, so
+ * it never matches across the two. */
+typedef struct
 {
-  g_autofree char *folded = NULL;
+  char *name;
+  char *group;
+  char *folded;
+} SearchText;
 
-  if (haystack == NULL)
-    return FALSE;
-  folded = g_utf8_casefold (haystack, -1);
-  return strstr (folded, needle) != NULL;
+static void
+search_text_free (gpointer data)
+{
+  SearchText *text = data;
+
+  g_free (text->name);
+  g_free (text->group);
+  g_free (text->folded);
+  g_free (text);
+}
+
+static const char *
+search_text (McrDevice *device)
+{
+  static GQuark quark;
+  const char *name = mcr_device_get_name (device);
+  const char *group = mcr_device_get_group_name (device);
+  SearchText *text;
+
+  if (quark == 0)
+    quark = g_quark_from_static_string ("mcr-devices-page-search-text");
+  name = name != NULL ? name : "";
+  group = group != NULL ? group : "";
+  text = g_object_get_qdata (G_OBJECT (device), quark);
+  if (text == NULL || strcmp (text->name, name) != 0 || strcmp (text->group, group) != 0)
+    {
+      g_autofree char *joined = g_strconcat (name, "\n", group, NULL);
+
+      text = g_new0 (SearchText, 1);
+      text->name = g_strdup (name);
+      text->group = g_strdup (group);
+      text->folded = g_utf8_casefold (joined, -1);
+      g_object_set_qdata_full (G_OBJECT (device), quark, text, search_text_free);
+    }
+  return text->folded;
 }
 
 static gboolean
@@ -116,8 +152,7 @@ filter_device (gpointer item,
     return FALSE;
   if (self->search == NULL)
     return TRUE;
-  return contains_casefold (mcr_device_get_name (device), self->search)
-         || contains_casefold (mcr_device_get_group_name (device), self->search);
+  return strstr (search_text (device), self->search) != NULL;
 }
 
 static GtkSorter *
