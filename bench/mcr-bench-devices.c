@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <gtk/gtk.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -411,9 +412,10 @@ main (int    argc,
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     die ("%s", error->message);
+  /* printf, not g_print: the table is UTF-8 whatever the locale says. */
   if (header)
     {
-      g_print ("| devices | login → list shown | device list → list shown | items-changed (load) | "
+      printf ("| devices | login → list shown | device list → list shown | items-changed (load) | "
                "longest stall (load) | CPU (load) | search → filtered list / its frame (after the delay) | "
                "clear search | "
                "longest stall (search) | CPU (search+clear) | 200 renames applied | "
@@ -548,7 +550,7 @@ main (int    argc,
   renames = renamer != NULL
               ? g_strdup_printf ("%.0f ms", ms (bench.t_rename_last - bench.t_rename_first))
               : g_strdup ("–");
-  g_print ("| %u | %.0f ms | %.0f ms | %u | %.0f ms | %.2f s | %.1f ms / %.0f ms (%u shown) | %.0f ms | "
+  printf ("| %u | %.0f ms | %.0f ms | %u | %.0f ms | %.2f s | %.1f ms / %.0f ms (%u shown) | %.0f ms | "
            "%.0f ms | %.2f s | %s | %.0f ms | %.2f s | %.0f MB | %.2f s / %u s | %.1f | %.1f |\n",
            bench.expect,
            ms (bench.t_shown - bench.t_login),
@@ -567,6 +569,7 @@ main (int    argc,
            c1 - c0, bench.idle_seconds,
            (double) MAX (w1 - w0, 0) / bench.idle_seconds,
            (double) (p1 - p0) / bench.idle_seconds);
+  fflush (stdout);
   gtk_window_destroy (GTK_WINDOW (bench.window));
   iterate_for (100);
   return 0;
