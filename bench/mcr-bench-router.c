@@ -440,8 +440,9 @@ void
 mcr_bench_router_free (McrBenchRouter *self)
 {
   g_cancellable_cancel (self->cancellable);
-  /* Let the cancelled reads finish before the data they point at goes. */
-  while (g_main_context_iteration (self->context, FALSE))
+  /* Let the cancelled reads finish before the data they point at goes
+   * (what is pending now; bounded, should a source never rest). */
+  for (guint i = 0; i < 10000 && g_main_context_iteration (self->context, FALSE); i++)
     ;
   g_clear_object (&self->out);
   g_clear_object (&self->process);

@@ -36,7 +36,7 @@ struct _McrDeviceDirectory
   McrLinks   *user_links;     /* the user's own links */
 };
 
-G_DEFINE_TYPE (McrDeviceDirectory, mcr_device_directory, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (McrDeviceDirectory, mcr_device_directory, G_TYPE_OBJECT)
 
 static void
 mcr_device_directory_finalize (GObject *object)

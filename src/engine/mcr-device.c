@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include "mcr-device-private.h"
+#include "mcr-enums.h"
+#include "mcr-string-field.h"
 
 #define FULL_RIGHTS 0xFFFFFFFFu
 
@@ -40,7 +42,7 @@ enum
 
 static GParamSpec *group_properties[GROUP_N_PROPS];
 
-G_DEFINE_TYPE (McrDeviceGroup, mcr_device_group, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (McrDeviceGroup, mcr_device_group, G_TYPE_OBJECT)
 
 static void
 mcr_device_group_finalize (GObject *object)
@@ -75,7 +77,7 @@ mcr_device_group_get_property (GObject    *object,
       g_value_set_string (value, self->description);
       break;
     case GROUP_PROP_GROUP_TYPE:
-      g_value_set_int (value, self->group_type);
+      g_value_set_enum (value, self->group_type);
       break;
     case GROUP_PROP_RELAY_ID:
       g_value_set_string (value, self->relay_id);
@@ -102,7 +104,7 @@ mcr_device_group_class_init (McrDeviceGroupClass *klass)
   group_properties[GROUP_PROP_DESCRIPTION] =
     g_param_spec_string ("description", NULL, NULL, NULL, flags);
   group_properties[GROUP_PROP_GROUP_TYPE] =
-    g_param_spec_int ("group-type", NULL, NULL, 0, G_MAXINT, MCR_GROUP_TYPE_AGENT, flags);
+    g_param_spec_enum ("group-type", NULL, NULL, MCR_TYPE_GROUP_TYPE, MCR_GROUP_TYPE_AGENT, flags);
   group_properties[GROUP_PROP_RELAY_ID] = g_param_spec_string ("relay-id", NULL, NULL, NULL, flags);
   group_properties[GROUP_PROP_RIGHTS] =
     g_param_spec_uint ("rights", NULL, NULL, 0, G_MAXUINT32, 0, flags);
@@ -122,18 +124,6 @@ _mcr_device_group_new (const char *id)
 
   self->id = g_strdup (id);
   return self;
-}
-
-/* Sets *@field to a copy of @value; TRUE if it changed. */
-static gboolean
-replace_string (char      **field,
-                const char *value)
-{
-  if (g_strcmp0 (*field, value) == 0)
-    return FALSE;
-  g_free (*field);
-  *field = g_strdup (value);
-  return TRUE;
 }
 
 const char *
@@ -182,7 +172,7 @@ void
 _mcr_device_group_set_name (McrDeviceGroup *self,
                             const char     *name)
 {
-  if (replace_string (&self->name, name))
+  if (mcr_set_string (&self->name, name))
     g_object_notify_by_pspec (G_OBJECT (self), group_properties[GROUP_PROP_NAME]);
 }
 
@@ -190,7 +180,7 @@ void
 _mcr_device_group_set_description (McrDeviceGroup *self,
                                    const char     *description)
 {
-  if (replace_string (&self->description, description))
+  if (mcr_set_string (&self->description, description))
     g_object_notify_by_pspec (G_OBJECT (self), group_properties[GROUP_PROP_DESCRIPTION]);
 }
 
@@ -208,7 +198,7 @@ void
 _mcr_device_group_set_relay_id (McrDeviceGroup *self,
                                 const char     *relay_id)
 {
-  if (replace_string (&self->relay_id, relay_id))
+  if (mcr_set_string (&self->relay_id, relay_id))
     g_object_notify_by_pspec (G_OBJECT (self), group_properties[GROUP_PROP_RELAY_ID]);
 }
 
@@ -272,7 +262,7 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_TYPE (McrDevice, mcr_device, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (McrDevice, mcr_device, G_TYPE_OBJECT)
 
 static void
 mcr_device_dispose (GObject *object)
@@ -457,7 +447,7 @@ void
 _mcr_device_set_name (McrDevice  *self,
                       const char *name)
 {
-  if (replace_string (&self->name, name))
+  if (mcr_set_string (&self->name, name))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
 }
 
@@ -518,7 +508,7 @@ void
 _mcr_device_set_host (McrDevice  *self,
                       const char *host)
 {
-  if (replace_string (&self->host, host))
+  if (mcr_set_string (&self->host, host))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOST]);
 }
 

@@ -240,3 +240,26 @@ mcr_io_source_set_deadline (GSource *source,
 {
   ((McrIoSource *) source)->deadline = time;
 }
+
+void
+mcr_source_attach (GSource      **slot,
+                   GSource       *source,
+                   GMainContext  *context,
+                   GSourceFunc    func,
+                   gpointer       user_data)
+{
+  mcr_source_clear (slot);
+  g_source_set_callback (source, func, user_data, NULL);
+  g_source_attach (source, context);
+  *slot = source;
+}
+
+void
+mcr_source_clear (GSource **slot)
+{
+  if (*slot != NULL)
+    {
+      g_source_destroy (*slot);
+      g_clear_pointer (slot, g_source_unref);
+    }
+}

@@ -45,4 +45,16 @@ void     mcr_io_source_set_ready  (GSource               *source);
 void     mcr_io_source_set_deadline (GSource             *source,
                                      gint64               time);
 
+/* Any GSource kept in a slot of its owner (a timeout, an idle check):
+ * mcr_source_attach() gives @source the callback @func(@user_data), attaches
+ * it to @context and keeps it (and its reference) in *@slot, after
+ * destroying what *@slot held; mcr_source_clear() destroys *@slot and sets
+ * it to NULL (nothing if it was NULL). */
+void     mcr_source_attach        (GSource              **slot,
+                                   GSource               *source,
+                                   GMainContext          *context,
+                                   GSourceFunc            func,
+                                   gpointer               user_data);
+void     mcr_source_clear         (GSource              **slot);
+
 G_END_DECLS

@@ -18,6 +18,8 @@
 
 #include "mcr-json-check.h"
 #include "mcr-map-file.h"
+#include "mcr-secret.h"
+#include "mcr-string-field.h"
 
 /* root { mappings [ { … } ] } is 3; leave room for unknown extras. */
 #define MAP_FILE_MAX_DEPTH 8
@@ -57,9 +59,7 @@ mcr_map_file_finalize (GObject *object)
 
   g_clear_pointer (&self->hostname, g_free);
   g_clear_pointer (&self->username, g_free);
-  if (self->password != NULL)
-    memset (self->password, 0, strlen (self->password));
-  g_clear_pointer (&self->password, g_free);
+  mcr_clear_secret (&self->password);
   g_clear_pointer (&self->certhash, g_free);
   g_clear_pointer (&self->mappings, g_ptr_array_unref);
   g_clear_pointer (&self->warnings, g_ptr_array_unref);
@@ -164,11 +164,8 @@ set_string (McrMapFile *self,
             const char *value,
             guint       prop)
 {
-  if (g_strcmp0 (*field, value) == 0)
-    return;
-  g_free (*field);
-  *field = g_strdup (value);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+  if (mcr_set_string (field, value))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
 }
 
 const char *
@@ -1088,4 +1085,27 @@ mcr_map_file_save_finish (McrMapFile   *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- files for one server ---- */
+
+/* Included here, next to its only user in this file. */
+#include "mcr-server-address.h"
+
+int
+mcr_map_file_find_other_server (GPtrArray  *files,
+                                guint       from,
+                                const char *address)
+{
+  g_return_val_if_fail (files != NULL, -1);
+
+  for (guint i = from; i < files->len; i++)
+    {
+      McrMapFile *file = g_ptr_array_index (files, i);
+
+      if (file != NULL
+          && !mcr_server_address_same_server (address, mcr_map_file_get_hostname (file)))
+        return (int) i;
+    }
+  return -1;
 }

@@ -105,4 +105,12 @@ gboolean     mcr_map_file_save_finish     (McrMapFile          *self,
                                            GAsyncResult        *result,
                                            GError             **error);
 
+/* Of @files (McrMapFile *; NULL entries, for files that could not be read,
+ * are skipped), the index of the first at or after @from that is for
+ * another server than @address (see mcr_server_address_same_server()), or
+ * -1 when all of them are for that server. */
+int          mcr_map_file_find_other_server (GPtrArray      *files,
+                                             guint           from,
+                                             const char     *address);
+
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mcr-options.h"
+#include "mcr-secret.h"
 
 G_DEFINE_QUARK (mcr-options-error-quark, mcr_options_error)
 
@@ -290,9 +291,7 @@ mcr_options_free (McrOptions *options)
     return;
   g_free (options->host);
   g_free (options->user);
-  if (options->password != NULL)
-    explicit_bzero (options->password, strlen (options->password));
-  g_free (options->password);
+  mcr_secret_wipe_free (options->password);
   g_free (options->token);
   g_strfreev (options->certhashes);
   g_free (options->proxy);

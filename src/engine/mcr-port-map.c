@@ -22,8 +22,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "mcr-enums.h"
+#include "mcr-log.h"
 #include "mcr-port-map.h"
 #include "mcr-proxy-cache.h"
+#include "mcr-string-field.h"
 #include "mcr-tls-policy.h"
 
 #define UDP_BATCH 64   /* datagrams read per wakeup */
@@ -122,11 +125,9 @@ static void
 set_state (McrPortMap      *self,
            McrPortMapState  state)
 {
-  static const char *const names[] = { "starting", "listening", "waiting", "error", "stopped" };
-
   if (self->state == state)
     return;
-  g_debug ("map on port %u: %s", self->local_port, names[state]);
+  g_debug ("map on port %u: %s", self->local_port, mcr_enum_nick (MCR_TYPE_PORT_MAP_STATE, state));
   self->state = state;
   notify (self, PROP_STATE);
 }
@@ -137,11 +138,8 @@ set_string (McrPortMap  *self,
             const char  *value,
             guint        prop)
 {
-  if (g_strcmp0 (*field, value) == 0)
-    return;
-  g_free (*field);
-  *field = g_strdup (value);
-  notify (self, prop);
+  if (mcr_set_string (field, value))
+    notify (self, prop);
 }
 
 static const char *
@@ -1127,7 +1125,7 @@ mcr_port_map_get_property (GObject    *object,
       g_value_set_object (value, self->device);
       break;
     case PROP_STATE:
-      g_value_set_int (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
     case PROP_ERROR_MESSAGE:
       g_value_set_string (value, self->error_message);
@@ -1182,9 +1180,8 @@ mcr_port_map_class_init (McrPortMapClass *klass)
 
   properties[PROP_SPEC] = g_param_spec_boxed ("spec", NULL, NULL, MCR_TYPE_MAP_SPEC, flags);
   properties[PROP_DEVICE] = g_param_spec_object ("device", NULL, NULL, MCR_TYPE_DEVICE, flags);
-  properties[PROP_STATE] = g_param_spec_int ("state", NULL, NULL, MCR_PORT_MAP_STATE_STARTING,
-                                             MCR_PORT_MAP_STATE_STOPPED,
-                                             MCR_PORT_MAP_STATE_STOPPED, flags);
+  properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, MCR_TYPE_PORT_MAP_STATE,
+                                              MCR_PORT_MAP_STATE_STOPPED, flags);
   properties[PROP_ERROR_MESSAGE] = g_param_spec_string ("error-message", NULL, NULL, NULL, flags);
   properties[PROP_LAST_FAILURE] = g_param_spec_string ("last-failure", NULL, NULL, NULL, flags);
   properties[PROP_LOCAL_PORT] = g_param_spec_uint ("local-port", NULL, NULL, 0, 65535, 0, flags);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "mcr-router-url.h"
+#include "mcr-secret.h"
 
 #define MAX_VALUE_LENGTH 4096
 
@@ -52,9 +53,7 @@ mcr_router_url_free (McrRouterUrl *url)
     return;
   g_free (url->host);
   g_free (url->domain);
-  if (url->auth_cookie != NULL)
-    memset (url->auth_cookie, 0, strlen (url->auth_cookie));
-  g_free (url->auth_cookie);
+  mcr_secret_wipe_free (url->auth_cookie);
   g_free (url->cert_hash);
   g_free (url->language);
   g_free (url->login_key);
@@ -242,9 +241,10 @@ query_clear (Query *q)
 {
   for (guint i = 0; i < N_PARAMS; i++)
     {
-      if (i == P_COOKIE && q->values[i] != NULL)
-        memset (q->values[i], 0, strlen (q->values[i]));
-      g_clear_pointer (&q->values[i], g_free);
+      if (i == P_COOKIE)
+        mcr_clear_secret (&q->values[i]);
+      else
+        g_clear_pointer (&q->values[i], g_free);
     }
 }
 

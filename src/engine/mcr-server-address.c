@@ -174,3 +174,28 @@ mcr_server_address_append_param (GString    *query,
 
   g_string_append_printf (query, "%s%s=%s", query->len ? "&" : "", name, escaped);
 }
+
+char *
+mcr_server_address_display_name (const char *address)
+{
+  g_autoptr(McrServerAddress) parsed = mcr_server_address_parse (address, NULL);
+
+  if (parsed == NULL)
+    return g_strdup (address);
+  return g_steal_pointer (&parsed->display_name);
+}
+
+gboolean
+mcr_server_address_same_server (const char *a,
+                                const char *b)
+{
+  g_autoptr(McrServerAddress) first = NULL;
+  g_autoptr(McrServerAddress) second = NULL;
+
+  if (a == NULL || b == NULL)
+    return FALSE;
+  first = mcr_server_address_parse (a, NULL);
+  second = mcr_server_address_parse (b, NULL);
+  return first != NULL && second != NULL && g_str_equal (first->host, second->host)
+         && first->port == second->port && g_str_equal (first->domain, second->domain);
+}

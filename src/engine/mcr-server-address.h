@@ -1,5 +1,6 @@
 /* mcr-server-address.h: server addresses as users write them, and the
- * wss:// URIs built from them (engine-internal)
+ * wss:// URIs built from them (engine-internal, but for the two functions
+ * at the end, which the window and --headless use too)
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -32,6 +33,14 @@ GUri             *mcr_server_address_build_uri    (const McrServerAddress *self,
 void              mcr_server_address_append_param (GString                *query,
                                                    const char             *name,
                                                    const char             *value);
+
+/* "host[:port][/domain]" of @address, without its login key, for
+ * messages; a copy of @address when it does not parse. */
+char             *mcr_server_address_display_name (const char             *address);
+/* TRUE if @a and @b both parse and name the same server: the same host
+ * (without case), port and domain; the login key does not count. */
+gboolean          mcr_server_address_same_server  (const char             *a,
+                                                   const char             *b);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McrServerAddress, mcr_server_address_free)
 

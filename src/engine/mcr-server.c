@@ -7,6 +7,12 @@
  * are kept in an McrDeviceDirectory, and a dropped connection is re-opened
  * with backoff.
  *
+ * This file holds the object, its state machine, the connection, logging in
+ * and out, reconnecting and the timers. The messages from the server are
+ * dispatched in mcr-server-dispatch.c, failures become GErrors in
+ * mcr-server-errors.c, and the secrets (credentials, x-meshauth, cookies)
+ * are handled in mcr-server-auth.c; mcr-server-private.h has the struct.
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #define G_LOG_DOMAIN "mcr-server"
@@ -17,156 +23,20 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
-#include "mcr-device-directory.h"
-#include "mcr-json-private.h"
-#include "mcr-server-address.h"
+#include "mcr-enums.h"
+#include "mcr-log.h"
+#include "mcr-secret.h"
 #include "mcr-server-private.h"
+#include "mcr-string-field.h"
 
 #define DEFAULT_TIMEOUT_S       30
 #define PING_INTERVAL_S         30
 #define DEAD_AFTER_S            75   /* nothing received for this long: reconnect */
 #define COOKIE_REFRESH_S        (5 * 60)
-#define REFRESH_COALESCE_MS     250
 #define RECONNECT_MIN_MS        1000
 #define RECONNECT_MAX_MS        60000
 
-/* libsoup reads a WebSocket for as long as data keeps coming, handing on
- * every message before it returns to the main loop: a server that sends
- * faster than we can take in would hold the main loop (the window, every
- * tunnel) for as long as it liked. So many messages, for so long, without a
- * break is a flood: the connection is closed (libsoup stops reading at
- * once) and opened again, as after any drop. */
-#define FLOOD_MESSAGES          50
-#define FLOOD_MS                500
-/* MeshCentral pings every 30 s or so; more answers than one a second would
- * only fill the send queue of a server that never reads them. */
-#define PONG_MIN_INTERVAL_MS    1000
-
 #define FEATURE_2FA_REQUIRED    0x00040000
-#define MAX_JSON_DEPTH          256
-
-typedef enum
-{
-  PHASE_IDLE,
-  PHASE_CONNECTING,      /* TCP, TLS, WebSocket upgrade */
-  PHASE_AUTHENTICATING,  /* upgraded, waiting for serverinfo + userinfo or "close" */
-  PHASE_READY,
-} Phase;
-
-/* What the third part of x-meshauth was, to tell "wrong code" from "code
- * needed". */
-typedef enum
-{
-  THIRD_NONE,
-  THIRD_CODE,
-  THIRD_SEND_REQUEST,    /* **email**, **sms**, **msg** */
-  THIRD_COOKIE,
-} ThirdFactor;
-
-enum
-{
-  REFRESH_USERGROUPS = 1 << 0,
-  REFRESH_MESHES     = 1 << 1,
-  REFRESH_NODES      = 1 << 2,
-};
-
-typedef struct
-{
-  char    *user;
-  char    *password;
-  char    *token;
-  char    *twofa_cookie;
-  char    *auth_cookie;
-  gboolean remember_device;
-} Credentials;
-
-struct _McrServer
-{
-  GObject             parent_instance;
-
-  /* where */
-  McrServerAddress   *address;
-  const char         *name;            /* address->display_name, for messages */
-  McrTlsPolicy       *tls_policy;
-  GProxyResolver     *proxy_resolver;  /* explicit (--proxy), or NULL */
-  SoupSession        *session;
-  guint               timeout_s;
-  guint64             max_payload;
-  guint               ping_interval_ms;
-  guint               dead_after_ms;
-  guint               cookie_refresh_ms;
-
-  /* how */
-  Credentials         creds;
-  char               *session_twofa_cookie; /* for reconnecting after a 2FA login */
-  ThirdFactor         third;
-
-  /* the login call in progress */
-  GTask              *login_task;
-  GSource            *login_cancel_source;
-  McrTokenRequest     token_request;
-
-  /* the connection */
-  Phase               phase;
-  guint               attempt_serial;
-  GCancellable       *attempt_cancellable;
-  SoupMessage        *attempt_msg;
-  guint               attempt_timeout_id;
-  gboolean            cert_refused;
-  GError             *ws_error;
-  SoupWebsocketConnection *ws;
-  gboolean            got_serverinfo;
-  gboolean            got_userinfo;
-  gboolean            got_meshes;
-  gboolean            got_nodes;
-  gboolean            user_has_2fa;
-  gboolean            logged_in;       /* a login succeeded: reconnect on drops */
-  guint               reconnect_attempt;
-  guint               reconnect_id;
-  guint               ping_id;
-  guint               cookie_id;
-  guint               refresh_id;
-  guint               refresh_flags;
-  gint64              last_rx;
-  gint64              last_pong;
-  guint               burst_id;        /* ends the burst when the main loop is back */
-  gint64              burst_start;
-  guint               burst_messages;
-  gboolean            flooded;
-
-  /* what we know */
-  McrServerState      state;
-  GError             *error;
-  char               *user_name;
-  char               *user_id;
-  char               *twofa_cookie;
-  char               *auth_cookie;
-  char               *login_cookie;
-  char               *server_tls_hash;
-  guint32             features;
-  guint32             features2;
-  McrCertInfo        *peer_cert_info;
-  McrDeviceDirectory *directory;
-  gboolean            devices_loaded;
-  gboolean            devices_loaded_pending; /* emit "devices-loaded" for this login */
-
-  McrServerSendHook   send_hook;
-  gpointer            send_hook_data;
-};
-
-enum
-{
-  PROP_0,
-  PROP_STATE,
-  PROP_ERROR,
-  PROP_USER_NAME,
-  PROP_USER_ID,
-  PROP_TWOFA_COOKIE,
-  PROP_PEER_CERT_INFO,
-  PROP_DEVICES_LOADED,
-  PROP_DISPLAY_NAME,
-  N_PROPS
-};
 
 enum
 {
@@ -178,68 +48,12 @@ enum
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE (McrServer, mcr_server, G_TYPE_OBJECT)
-
-G_DEFINE_QUARK (mcr-server-error-quark, mcr_server_error)
+G_DEFINE_FINAL_TYPE (McrServer, mcr_server, G_TYPE_OBJECT)
 
 static void start_attempt        (McrServer *self);
 static void teardown_connection  (McrServer *self);
-static void attempt_failed       (McrServer *self,
-                                  GError    *error);
-static void connection_lost      (McrServer *self,
-                                  GError    *error);
 
 /* ---- small things ---- */
-
-static void
-credentials_clear (Credentials *c)
-{
-  g_clear_pointer (&c->user, g_free);
-  if (c->password != NULL)
-    memset (c->password, 0, strlen (c->password));
-  g_clear_pointer (&c->password, g_free);
-  g_clear_pointer (&c->token, g_free);
-  g_clear_pointer (&c->twofa_cookie, g_free);
-  g_clear_pointer (&c->auth_cookie, g_free);
-  c->remember_device = FALSE;
-}
-
-static char *
-dup_nonempty (const char *s)
-{
-  return s != NULL && *s != '\0' ? g_strdup (s) : NULL;
-}
-
-static gboolean
-set_string (char      **field,
-            const char *value)
-{
-  if (g_strcmp0 (*field, value) == 0)
-    return FALSE;
-  g_free (*field);
-  *field = g_strdup (value);
-  return TRUE;
-}
-
-const char *
-mcr_server_state_to_string (McrServerState state)
-{
-  switch (state)
-    {
-    case MCR_SERVER_STATE_DISCONNECTED:
-      return "disconnected";
-    case MCR_SERVER_STATE_CONNECTING:
-      return "connecting";
-    case MCR_SERVER_STATE_CONNECTED:
-      return "connected";
-    case MCR_SERVER_STATE_RECONNECTING:
-      return "reconnecting";
-    case MCR_SERVER_STATE_FAILED:
-      return "failed";
-    default:
-      return "unknown";
-    }
-}
 
 static void
 set_state (McrServer     *self,
@@ -261,12 +75,28 @@ set_state (McrServer     *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
   if (self->state != state)
     {
-      g_debug ("%s: %s -> %s", self->name, mcr_server_state_to_string (self->state),
-               mcr_server_state_to_string (state));
+      g_debug ("%s: %s -> %s", self->name, mcr_enum_nick (MCR_TYPE_SERVER_STATE, self->state),
+               mcr_enum_nick (MCR_TYPE_SERVER_STATE, state));
       self->state = state;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
     }
   g_object_thaw_notify (G_OBJECT (self));
+}
+
+void
+_mcr_server_notify (McrServer        *self,
+                    McrServerProperty prop)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+void
+_mcr_server_emit_message (McrServer  *self,
+                          GQuark      detail,
+                          const char *action,
+                          JsonObject *msg)
+{
+  g_signal_emit (self, signals[SIGNAL_MESSAGE], detail, action, msg);
 }
 
 static void
@@ -307,15 +137,13 @@ mcr_server_finalize (GObject *object)
   McrServer *self = MCR_SERVER (object);
 
   g_clear_pointer (&self->address, mcr_server_address_free);
-  credentials_clear (&self->creds);
-  g_free (self->session_twofa_cookie);
+  _mcr_server_credentials_clear (&self->creds);
+  _mcr_server_clear_session_cookies (self);
+  mcr_clear_secret (&self->twofa_cookie);
   g_clear_error (&self->ws_error);
   g_clear_error (&self->error);
   g_free (self->user_name);
   g_free (self->user_id);
-  g_free (self->twofa_cookie);
-  g_free (self->auth_cookie);
-  g_free (self->login_cookie);
   g_free (self->server_tls_hash);
   g_clear_pointer (&self->peer_cert_info, mcr_cert_info_free);
   G_OBJECT_CLASS (mcr_server_parent_class)->finalize (object);
@@ -332,7 +160,7 @@ mcr_server_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_STATE:
-      g_value_set_int (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
     case PROP_ERROR:
       g_value_set_boxed (value, self->error);
@@ -370,10 +198,8 @@ mcr_server_class_init (McrServerClass *klass)
   object_class->finalize = mcr_server_finalize;
   object_class->get_property = mcr_server_get_property;
 
-  /* An McrServerState. */
-  properties[PROP_STATE] =
-    g_param_spec_int ("state", NULL, NULL, MCR_SERVER_STATE_DISCONNECTED,
-                      MCR_SERVER_STATE_FAILED, MCR_SERVER_STATE_DISCONNECTED, flags);
+  properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, MCR_TYPE_SERVER_STATE,
+                                              MCR_SERVER_STATE_DISCONNECTED, flags);
   properties[PROP_ERROR] = g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR, flags);
   properties[PROP_USER_NAME] = g_param_spec_string ("user-name", NULL, NULL, NULL, flags);
   properties[PROP_USER_ID] = g_param_spec_string ("user-id", NULL, NULL, NULL, flags);
@@ -455,22 +281,6 @@ mcr_server_get_display_name (McrServer *self)
 {
   g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
   return self->name;
-}
-
-gboolean
-mcr_server_has_address (McrServer  *self,
-                        const char *address)
-{
-  g_autoptr(McrServerAddress) parsed = NULL;
-
-  g_return_val_if_fail (MCR_IS_SERVER (self), FALSE);
-
-  if (address == NULL)
-    return FALSE;
-  parsed = mcr_server_address_parse (address, NULL);
-  return parsed != NULL && g_str_equal (parsed->host, self->address->host)
-         && parsed->port == self->address->port
-         && g_strcmp0 (parsed->domain, self->address->domain) == 0;
 }
 
 const char *
@@ -591,13 +401,6 @@ mcr_server_get_server_tls_hash (McrServer *self)
 }
 
 const char *
-mcr_server_get_login_cookie (McrServer *self)
-{
-  g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
-  return self->login_cookie;
-}
-
-const char *
 mcr_server_get_auth_cookie (McrServer *self)
 {
   g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
@@ -697,9 +500,9 @@ mcr_server_build_relay_uri (McrServer   *self,
 
 /* ---- sending ---- */
 
-static void
-send_text (McrServer  *self,
-           const char *text)
+void
+_mcr_server_send_text (McrServer  *self,
+                       const char *text)
 {
   if (self->send_hook != NULL)
     self->send_hook (text, self->send_hook_data);
@@ -708,13 +511,13 @@ send_text (McrServer  *self,
     soup_websocket_connection_send_text (self->ws, text);
 }
 
-static void
-send_action (McrServer  *self,
-             const char *action)
+void
+_mcr_server_send_action (McrServer  *self,
+                         const char *action)
 {
   g_autofree char *text = g_strdup_printf ("{\"action\":\"%s\"}", action);
 
-  send_text (self, text);
+  _mcr_server_send_text (self, text);
 }
 
 void
@@ -729,23 +532,7 @@ mcr_server_send_command (McrServer  *self,
 
   node = json_node_init_object (json_node_alloc (), command);
   text = json_to_string (node, FALSE);
-  send_text (self, text);
-}
-
-void
-mcr_server_set_device_rdp_port (McrServer *self,
-                                McrDevice *device,
-                                guint16    port)
-{
-  g_autoptr(JsonObject) command = json_object_new ();
-
-  g_return_if_fail (MCR_IS_SERVER (self));
-  g_return_if_fail (MCR_IS_DEVICE (device));
-
-  json_object_set_string_member (command, "action", "changedevice");
-  json_object_set_string_member (command, "nodeid", mcr_device_get_id (device));
-  json_object_set_int_member (command, "rdpport", port);
-  mcr_server_send_command (self, command);
+  _mcr_server_send_text (self, text);
 }
 
 /* ---- timers while connected ---- */
@@ -758,11 +545,11 @@ on_ping_timer (gpointer user_data)
   if (g_get_monotonic_time () - self->last_rx > (gint64) self->dead_after_ms * 1000)
     {
       self->ping_id = 0;
-      connection_lost (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TIMEOUT,
-                                          _("%s stopped answering"), self->name));
+      _mcr_server_connection_lost (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TIMEOUT,
+                                                      _("%s stopped answering"), self->name));
       return G_SOURCE_REMOVE;
     }
-  send_action (self, "ping");
+  _mcr_server_send_action (self, "ping");
   return G_SOURCE_CONTINUE;
 }
 
@@ -771,61 +558,12 @@ on_cookie_timer (gpointer user_data)
 {
   McrServer *self = user_data;
 
-  send_action (self, "authcookie");
-  send_action (self, "logincookie");
+  _mcr_server_send_action (self, "authcookie");
+  _mcr_server_send_action (self, "logincookie");
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-on_refresh_timer (gpointer user_data)
-{
-  McrServer *self = user_data;
-  guint flags = self->refresh_flags;
-
-  self->refresh_id = 0;
-  self->refresh_flags = 0;
-  if (flags & REFRESH_USERGROUPS)
-    send_action (self, "usergroups");
-  if (flags & REFRESH_MESHES)
-    send_action (self, "meshes");
-  if (flags & REFRESH_NODES)
-    send_action (self, "nodes");
-  return G_SOURCE_REMOVE;
-}
-
-/* Events often come in bursts: ask once for all of them. */
-static void
-schedule_refresh (McrServer *self,
-                  guint      flags)
-{
-  self->refresh_flags |= flags;
-  if (self->refresh_id == 0)
-    self->refresh_id = g_timeout_add (REFRESH_COALESCE_MS, on_refresh_timer, self);
-}
-
 /* ---- login results ---- */
-
-static gboolean
-is_definitive (const GError *error)
-{
-  if (error == NULL || error->domain != MCR_SERVER_ERROR)
-    return FALSE;
-  switch (error->code)
-    {
-    case MCR_SERVER_ERROR_BAD_CREDENTIALS:
-    case MCR_SERVER_ERROR_TOKEN_REQUIRED:
-    case MCR_SERVER_ERROR_BAD_TOKEN:
-    case MCR_SERVER_ERROR_NO_TOOLS:
-    case MCR_SERVER_ERROR_EMAIL_NOT_VERIFIED:
-    case MCR_SERVER_ERROR_2FA_SETUP_REQUIRED:
-    case MCR_SERVER_ERROR_UNTRUSTED_CERT:
-    case MCR_SERVER_ERROR_REFUSED:
-    case MCR_SERVER_ERROR_CANCELLED:
-      return TRUE;
-    default:
-      return FALSE;
-    }
-}
 
 static void
 finish_login_task (McrServer *self,
@@ -890,9 +628,9 @@ schedule_reconnect (McrServer *self,
 }
 
 /* The current attempt (first login or reconnect) failed. Takes @error. */
-static void
-attempt_failed (McrServer *self,
-                GError    *error)
+void
+_mcr_server_attempt_failed (McrServer *self,
+                            GError    *error)
 {
   teardown_connection (self);
   g_debug ("%s: attempt failed: %s", self->name, error->message);
@@ -907,7 +645,7 @@ attempt_failed (McrServer *self,
       finish_login_task (self, error);
       return;
     }
-  if (self->logged_in && !is_definitive (error))
+  if (self->logged_in && !_mcr_server_error_is_definitive (error))
     {
       schedule_reconnect (self, error);
       return;
@@ -918,9 +656,9 @@ attempt_failed (McrServer *self,
 }
 
 /* The connection of a logged-in session dropped. Takes @error. */
-static void
-connection_lost (McrServer *self,
-                 GError    *error)
+void
+_mcr_server_connection_lost (McrServer *self,
+                             GError    *error)
 {
   teardown_connection (self);
   if (!self->logged_in)
@@ -929,7 +667,7 @@ connection_lost (McrServer *self,
       g_clear_error (&error);
       return;
     }
-  if (is_definitive (error))
+  if (_mcr_server_error_is_definitive (error))
     {
       self->logged_in = FALSE;
       set_state (self, MCR_SERVER_STATE_FAILED, error);
@@ -940,8 +678,8 @@ connection_lost (McrServer *self,
   schedule_reconnect (self, error);
 }
 
-static void
-maybe_devices_loaded (McrServer *self)
+void
+_mcr_server_maybe_devices_loaded (McrServer *self)
 {
   if (self->phase != PHASE_READY || !self->got_meshes || !self->got_nodes ||
       self->auth_cookie == NULL)
@@ -969,404 +707,33 @@ login_succeeded (McrServer *self)
   /* After a login with a second factor, ask for a cookie that skips it next
    * time: to reconnect by ourselves, and for the user if they asked for it. */
   if (self->third == THIRD_CODE || self->third == THIRD_COOKIE)
-    send_action (self, "twoFactorCookie");
+    _mcr_server_send_action (self, "twoFactorCookie");
 
   set_state (self, MCR_SERVER_STATE_CONNECTED, NULL);
   finish_login_task (self, NULL);
-  maybe_devices_loaded (self);
+  _mcr_server_maybe_devices_loaded (self);
 }
 
-static void
-maybe_login_done (McrServer *self)
+void
+_mcr_server_maybe_login_done (McrServer *self)
 {
   if (self->phase != PHASE_AUTHENTICATING || !self->got_serverinfo || !self->got_userinfo)
     return;
   if ((self->features & FEATURE_2FA_REQUIRED) && !self->user_has_2fa)
     {
-      attempt_failed (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_2FA_SETUP_REQUIRED,
-                                         _("%s requires two-factor authentication, and this "
-                                           "account has none set up: set it up in the web "
-                                           "interface first"),
-                                         self->name));
+      _mcr_server_attempt_failed (self,
+                                  g_error_new (MCR_SERVER_ERROR,
+                                               MCR_SERVER_ERROR_2FA_SETUP_REQUIRED,
+                                               _("%s requires two-factor authentication, and "
+                                                 "this account has none set up: set it up in "
+                                                 "the web interface first"),
+                                               self->name));
       return;
     }
   login_succeeded (self);
 }
 
-/* ---- messages ---- */
-
-static void
-fill_token_request (McrServer  *self,
-                    JsonObject *msg)
-{
-  gint64 days = 0;
-
-  self->token_request.email = mcr_json_get_truthy (msg, "email2fa");
-  self->token_request.sms = mcr_json_get_truthy (msg, "sms2fa");
-  self->token_request.messenger = mcr_json_get_truthy (msg, "msg2fa");
-  self->token_request.email_sent = mcr_json_get_truthy (msg, "email2fasent");
-  self->token_request.sms_sent = mcr_json_get_truthy (msg, "sms2fasent");
-  self->token_request.messenger_sent = mcr_json_get_truthy (msg, "msg2fasent");
-  if (mcr_json_get_int (msg, "twoFactorCookieDays", &days) && days > 0)
-    self->token_request.cookie_days = (guint) MIN (days, 3650);
-  else
-    self->token_request.cookie_days = 0;
-}
-
-static GError *
-error_from_close (McrServer  *self,
-                  JsonObject *msg)
-{
-  const char *m = mcr_json_get_string (msg, "msg");
-  const char *cause = mcr_json_get_string (msg, "cause");
-
-  if (m == NULL)
-    m = "";
-  if (cause == NULL)
-    cause = "";
-
-  if (g_str_equal (m, "tokenrequired"))
-    {
-      fill_token_request (self, msg);
-      if (self->third == THIRD_CODE)
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_BAD_TOKEN,
-                            _("%s did not accept the second-factor code"), self->name);
-      if (self->token_request.email_sent)
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED,
-                            _("%s sent a code by email: enter it to log in"), self->name);
-      if (self->token_request.sms_sent)
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED,
-                            _("%s sent a code by SMS: enter it to log in"), self->name);
-      if (self->token_request.messenger_sent)
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED,
-                            _("%s sent a code by messenger: enter it to log in"),
-                            self->name);
-      return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TOKEN_REQUIRED,
-                          _("%s requires a second-factor code for this account"),
-                          self->name);
-    }
-  if (g_str_equal (m, "notools") || g_str_equal (cause, "notools"))
-    return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NO_TOOLS,
-                        _("This account may not use tools such as MeshCentral Router on %s"),
-                        self->name);
-  if (g_str_has_prefix (m, "emailvalidation") || g_str_equal (cause, "emailvalidation"))
-    return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_EMAIL_NOT_VERIFIED,
-                        _("The email address of this account is not verified yet: verify it "
-                          "in the web interface of %s first"), self->name);
-  if (g_str_has_prefix (m, "2fasetuprequired"))
-    return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_2FA_SETUP_REQUIRED,
-                        _("%s requires two-factor authentication, and this account has none "
-                          "set up: set it up in the web interface first"), self->name);
-  if (g_str_has_prefix (m, "noauth") || g_str_equal (cause, "noauth"))
-    {
-      if (self->creds.auth_cookie != NULL)
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_BAD_CREDENTIALS,
-                            _("The login link for %s has expired or is not valid: open a new "
-                              "one from the web interface"), self->name);
-      return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_BAD_CREDENTIALS,
-                          _("Invalid user name or password for %s"), self->name);
-    }
-  if (g_str_has_prefix (m, "banned") || g_str_equal (cause, "banned"))
-    return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_REFUSED,
-                        _("%s does not accept connections from this address"),
-                        self->name);
-  return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_REFUSED,
-                      _("%s refused the login (%s)"), self->name,
-                      *m ? m : (*cause ? cause : _("no reason given")));
-}
-
-static gboolean
-user_has_second_factor (JsonObject *userinfo)
-{
-  static const char *const fields[] = {
-    "otpsecret", "otpkeys", "otphkeys", "otpdev", "otpduo", "otpekey", "phone", "msghandle",
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    if (mcr_json_get_truthy (userinfo, fields[i]))
-      return TRUE;
-  return FALSE;
-}
-
-static void
-handle_serverinfo (McrServer  *self,
-                   JsonObject *msg)
-{
-  JsonObject *info = mcr_json_get_object (msg, "serverinfo");
-  const char *hash = mcr_json_get_string (info, "tlshash");
-
-  self->features = (guint32) mcr_json_get_int_or (info, "features", 0);
-  self->features2 = (guint32) mcr_json_get_int_or (info, "features2", 0);
-  set_string (&self->server_tls_hash, hash);
-
-  if (!self->got_serverinfo)
-    {
-      self->got_serverinfo = TRUE;
-      send_action (self, "usergroups");
-      send_action (self, "meshes");
-      send_action (self, "nodes");
-      send_action (self, "authcookie");
-      send_action (self, "logincookie");
-    }
-  maybe_login_done (self);
-}
-
-static void
-handle_userinfo (McrServer  *self,
-                 JsonObject *msg)
-{
-  JsonObject *info = mcr_json_get_object (msg, "userinfo");
-  const char *id = mcr_json_get_string (info, "_id");
-  const char *name = mcr_json_get_string (info, "name");
-
-  if (id == NULL)
-    return;
-  if (self->user_id != NULL && !g_str_equal (self->user_id, id))
-    return;  /* someone else's account changed */
-  g_object_freeze_notify (G_OBJECT (self));
-  if (set_string (&self->user_id, id))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_ID]);
-  if (name != NULL && set_string (&self->user_name, name))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_NAME]);
-  g_object_thaw_notify (G_OBJECT (self));
-  self->user_has_2fa = user_has_second_factor (info);
-  mcr_device_directory_set_user (self->directory, info);
-  self->got_userinfo = TRUE;
-  maybe_login_done (self);
-}
-
-static void
-handle_event (McrServer  *self,
-              JsonObject *msg)
-{
-  JsonObject *event = mcr_json_get_object (msg, "event");
-  const char *action = mcr_json_get_string (event, "action");
-
-  if (action == NULL || self->phase != PHASE_READY)
-    return;
-
-  if (g_str_equal (action, "changenode") || g_str_equal (action, "addnode"))
-    {
-      JsonObject *node = mcr_json_get_object (event, "node");
-
-      if (node != NULL && !mcr_device_directory_change_device (self->directory, node))
-        schedule_refresh (self, REFRESH_MESHES | REFRESH_NODES);
-    }
-  else if (g_str_equal (action, "nodeconnect"))
-    {
-      const char *node_id = mcr_json_get_string (event, "nodeid");
-      gint64 conn;
-
-      if (node_id != NULL && mcr_json_get_int (event, "conn", &conn))
-        mcr_device_directory_set_connectivity (self->directory, node_id, conn);
-    }
-  else if (g_str_equal (action, "removenode"))
-    mcr_device_directory_remove_device (self->directory, mcr_json_get_string (event, "nodeid"));
-  else if (g_str_equal (action, "meshchange") || g_str_equal (action, "createmesh") ||
-           g_str_equal (action, "deletemesh"))
-    schedule_refresh (self, REFRESH_MESHES | REFRESH_NODES);
-  else if (g_str_equal (action, "usergroupchange") || g_str_equal (action, "createusergroup") ||
-           g_str_equal (action, "deleteusergroup"))
-    schedule_refresh (self, REFRESH_USERGROUPS | REFRESH_MESHES | REFRESH_NODES);
-  else if (g_str_equal (action, "accountchange"))
-    {
-      JsonObject *account = mcr_json_get_object (event, "account");
-      const char *id = mcr_json_get_string (account, "_id");
-
-      if (id != NULL && g_strcmp0 (id, self->user_id) == 0)
-        {
-          mcr_device_directory_set_user (self->directory, account);
-          schedule_refresh (self, REFRESH_MESHES | REFRESH_NODES);
-        }
-    }
-}
-
-static void
-handle_message (McrServer  *self,
-                const char *action,
-                JsonObject *msg)
-{
-  if (g_str_equal (action, "close"))
-    {
-      GError *error = error_from_close (self, msg);
-
-      /* MeshCentral closes the connection right after saying why: end the
-       * session now, with its reason. (Keeping the reason for a close that
-       * might never come would let it decide about some later, unrelated
-       * drop.) */
-      if (self->phase == PHASE_READY)
-        connection_lost (self, error);
-      else
-        attempt_failed (self, error);
-      return;
-    }
-
-  if (self->phase != PHASE_AUTHENTICATING && self->phase != PHASE_READY)
-    return;
-
-  if (g_str_equal (action, "ping"))
-    {
-      gint64 now = g_get_monotonic_time ();
-
-      if (self->last_pong == 0 || now - self->last_pong >= PONG_MIN_INTERVAL_MS * 1000)
-        {
-          self->last_pong = now;
-          send_action (self, "pong");
-        }
-    }
-  else if (g_str_equal (action, "serverinfo"))
-    handle_serverinfo (self, msg);
-  else if (g_str_equal (action, "userinfo"))
-    handle_userinfo (self, msg);
-  else if (self->phase != PHASE_READY)
-    return;
-  else if (g_str_equal (action, "meshes"))
-    {
-      JsonArray *meshes = mcr_json_get_array (msg, "meshes");
-
-      if (meshes == NULL)
-        return;
-      mcr_device_directory_update_groups (self->directory, meshes);
-      self->got_meshes = TRUE;
-      maybe_devices_loaded (self);
-    }
-  else if (g_str_equal (action, "nodes"))
-    {
-      JsonObject *nodes = mcr_json_get_object (msg, "nodes");
-
-      if (nodes == NULL)
-        return;
-      mcr_device_directory_update_devices (self->directory, nodes);
-      self->got_nodes = TRUE;
-      maybe_devices_loaded (self);
-    }
-  else if (g_str_equal (action, "authcookie"))
-    {
-      const char *cookie = mcr_json_get_string (msg, "cookie");
-
-      if (cookie != NULL && *cookie != '\0')
-        {
-          set_string (&self->auth_cookie, cookie);
-          maybe_devices_loaded (self);
-        }
-    }
-  else if (g_str_equal (action, "logincookie"))
-    set_string (&self->login_cookie, mcr_json_get_string (msg, "cookie"));
-  else if (g_str_equal (action, "twoFactorCookie"))
-    {
-      const char *cookie = mcr_json_get_string (msg, "cookie");
-
-      if (cookie == NULL || *cookie == '\0')
-        return;
-      set_string (&self->session_twofa_cookie, cookie);
-      if (self->creds.remember_device && set_string (&self->twofa_cookie, cookie))
-        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TWOFA_COOKIE]);
-    }
-  else if (g_str_equal (action, "usergroups"))
-    ; /* names only; rights come through the links of groups and devices */
-  else if (g_str_equal (action, "event"))
-    handle_event (self, msg);
-}
-
-/* Parses one text frame and dispatches it. Anything malformed is dropped,
- * except during login, where it means the peer is not a MeshCentral
- * server. */
-static void
-handle_text (McrServer  *self,
-             const char *text,
-             gsize       length)
-{
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GObject) hold G_GNUC_UNUSED = g_object_ref (G_OBJECT (self));
-  g_autofree char *copy = NULL;
-  JsonNode *root;
-  JsonObject *msg;
-  const char *action;
-  GQuark detail;
-
-  self->last_rx = g_get_monotonic_time ();
-  /* Node's JSON.stringify() writes a lone surrogate (a device name or
-   * description anyone who may edit the device can set) as an escape that
-   * the strict check refuses: repaired to U+FFFD in a copy, the rest of
-   * such a message (a whole device list) still counts. */
-  if (length <= G_MAXSSIZE)
-    copy = g_memdup2 (text, length);
-  if (copy == NULL || !mcr_json_check_and_repair (copy, length, MAX_JSON_DEPTH, NULL) ||
-      !json_parser_load_from_data (parser, copy, (gssize) length, &error) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
-      (action = mcr_json_get_string ((msg = json_node_get_object (root)), "action")) == NULL)
-    {
-      g_debug ("%s: dropped a malformed message (%" G_GSIZE_FORMAT " bytes)",
-               self->name, length);
-      if (self->phase == PHASE_AUTHENTICATING)
-        attempt_failed (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NOT_MESHCENTRAL,
-                                           _("%s answered, but not as a MeshCentral server"),
-                                           self->name));
-      return;
-    }
-
-  g_debug ("%s: received %s%s%s", self->name, action,
-           g_str_equal (action, "event") ? " " : "",
-           g_str_equal (action, "event")
-             ? (mcr_json_get_string (mcr_json_get_object (msg, "event"), "action") ?: "?")
-             : "");
-  handle_message (self, action, msg);
-
-  /* Only details somebody listens for exist as quarks: the server must not
-   * be able to grow the quark table. */
-  detail = g_quark_try_string (action);
-  g_signal_emit (self, signals[SIGNAL_MESSAGE], detail, action, msg);
-}
-
 /* ---- the WebSocket ---- */
-
-/* The main loop is back: the burst of messages is over. */
-static gboolean
-on_burst_end (gpointer user_data)
-{
-  McrServer *self = user_data;
-
-  self->burst_id = 0;
-  if (self->flooded)
-    {
-      GError *error = g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CLOSED,
-                                   _("%s sent more messages than the router can take in"),
-                                   self->name);
-
-      if (self->phase == PHASE_READY)
-        connection_lost (self, error);
-      else
-        attempt_failed (self, error);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-/* FALSE (and the connection closing) when this message is one too many of
- * a flood. */
-static gboolean
-count_burst (McrServer               *self,
-             SoupWebsocketConnection *ws)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  if (self->flooded)
-    return FALSE;
-  if (self->burst_id == 0)
-    {
-      self->burst_start = now;
-      self->burst_messages = 0;
-      /* Before libsoup's source can run again. */
-      self->burst_id = g_idle_add_full (G_PRIORITY_HIGH, on_burst_end, self, NULL);
-    }
-  if (++self->burst_messages < FLOOD_MESSAGES || now - self->burst_start < FLOOD_MS * 1000)
-    return TRUE;
-  g_debug ("%s: %u messages in %" G_GINT64_FORMAT " ms without a break: closing", self->name,
-           self->burst_messages, (now - self->burst_start) / 1000);
-  self->flooded = TRUE;
-  soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, NULL);
-  return FALSE;
-}
 
 static void
 on_ws_message (SoupWebsocketConnection *ws,
@@ -1378,14 +745,14 @@ on_ws_message (SoupWebsocketConnection *ws,
   gsize length;
   const char *data = g_bytes_get_data (message, &length);
 
-  if (!count_burst (self, ws))
+  if (!_mcr_server_count_burst (self, ws))
     return;
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     {
       self->last_rx = g_get_monotonic_time ();
       return;
     }
-  handle_text (self, data ? data : "", length);
+  _mcr_server_dispatch_text (self, data ? data : "", length);
 }
 
 static void
@@ -1418,7 +785,7 @@ on_ws_closed (SoupWebsocketConnection *ws,
       else
         error = g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CLOSED,
                              _("%s closed the connection during login"), self->name);
-      attempt_failed (self, error);
+      _mcr_server_attempt_failed (self, error);
       return;
     }
   if (self->ws_error != NULL)
@@ -1428,146 +795,7 @@ on_ws_closed (SoupWebsocketConnection *ws,
   else
     error = g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CLOSED,
                          _("The connection to %s was lost"), self->name);
-  connection_lost (self, error);
-}
-
-static void
-record_peer_certificate (McrServer       *self,
-                         GTlsCertificate *certificate)
-{
-  g_autoptr(GError) error = NULL;
-  McrCertInfo *info;
-
-  if (certificate == NULL)
-    return;
-  info = mcr_cert_info_new (certificate, &error);
-  if (info == NULL)
-    {
-      g_debug ("%s: %s", self->name, error->message);
-      return;
-    }
-  if (self->peer_cert_info != NULL && g_strcmp0 (self->peer_cert_info->sha384, info->sha384) == 0)
-    {
-      mcr_cert_info_free (info);
-      return;
-    }
-  g_clear_pointer (&self->peer_cert_info, mcr_cert_info_free);
-  self->peer_cert_info = info;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PEER_CERT_INFO]);
-}
-
-/* Only called when the system does not trust the certificate. */
-static gboolean
-on_accept_certificate (SoupMessage         *msg,
-                       GTlsCertificate     *certificate,
-                       GTlsCertificateFlags errors,
-                       gpointer             user_data)
-{
-  McrServer *self = user_data;
-  gboolean accepted;
-
-  record_peer_certificate (self, certificate);
-  accepted = mcr_tls_policy_accepts (self->tls_policy, certificate, errors);
-  g_debug ("%s: certificate not trusted by the system (flags 0x%x): %s", self->name,
-           errors, accepted ? "accepted by policy" : "refused");
-  if (!accepted)
-    self->cert_refused = TRUE;
-  return accepted;
-}
-
-static GError *
-untrusted_certificate_error (McrServer *self)
-{
-  const McrCertInfo *info = self->peer_cert_info;
-
-  if (info == NULL)
-    return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNTRUSTED_CERT,
-                        _("The certificate of %s is not trusted"), self->name);
-  return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNTRUSTED_CERT,
-                      _("The certificate of %s is not trusted (issued to “%s” by “%s”). Its "
-                        "SHA-384 fingerprint is %s: accept it only if it is the one of your "
-                        "server."),
-                      self->name, info->subject, info->issuer, info->sha384);
-}
-
-static GError *
-classify_connect_error (McrServer    *self,
-                        const GError *error,
-                        SoupMessage  *msg)
-{
-  if (self->cert_refused)
-    return untrusted_certificate_error (self);
-
-  if (error->domain == G_RESOLVER_ERROR ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_NOT_FOUND))
-    return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                        _("The server name “%s” cannot be found"), self->address->host);
-  if (self->proxy_resolver != NULL &&
-      (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
-       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) ||
-       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE)))
-    return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                        _("The proxy for %s cannot be reached: %s"), self->name,
-                        error->message);
-  if (error->domain == G_IO_ERROR)
-    switch (error->code)
-      {
-      case G_IO_ERROR_CANCELLED:
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CANCELLED,
-                            _("The connection to %s was cancelled"), self->name);
-      case G_IO_ERROR_CONNECTION_REFUSED:
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                            _("%s refused the connection: is the server running on port %u?"),
-                            self->name, self->address->port);
-      case G_IO_ERROR_TIMED_OUT:
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TIMEOUT,
-                            _("%s did not answer in time"), self->name);
-      case G_IO_ERROR_HOST_UNREACHABLE:
-      case G_IO_ERROR_NETWORK_UNREACHABLE:
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                            _("%s cannot be reached: %s"), self->name, error->message);
-      case G_IO_ERROR_PROXY_FAILED:
-      case G_IO_ERROR_PROXY_AUTH_FAILED:
-      case G_IO_ERROR_PROXY_NEED_AUTH:
-      case G_IO_ERROR_PROXY_NOT_ALLOWED:
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                            _("The proxy did not connect to %s: %s"), self->name,
-                            error->message);
-      default:
-        break;
-      }
-  if (error->domain == G_TLS_ERROR)
-    {
-      if (error->code == G_TLS_ERROR_BAD_CERTIFICATE)
-        return untrusted_certificate_error (self);
-      /* Whatever answered does not speak TLS as a MeshCentral server does
-       * (an HTTP server on that port answers "unexpected TLS packet"). */
-      return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NOT_MESHCENTRAL,
-                          _("No secure connection to %s (%s): is it a MeshCentral server, "
-                            "and is the port right?"), self->name, error->message);
-    }
-  if (error->domain == SOUP_WEBSOCKET_ERROR)
-    {
-      guint status = msg ? soup_message_get_status (msg) : 0;
-
-      if (status == SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED)
-        return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                            _("The proxy asks for a password to reach %s"), self->name);
-      if (status != 0)
-        {
-          const char *reason = soup_message_get_reason_phrase (msg);
-
-          return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NOT_MESHCENTRAL,
-                              _("%s answered, but not as a MeshCentral server (HTTP %u %s): "
-                                "check the address and the domain"),
-                              self->name, status, reason ? reason : "");
-        }
-      return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_NOT_MESHCENTRAL,
-                          _("%s answered, but not as a MeshCentral server: %s"),
-                          self->name, error->message);
-    }
-  return g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_UNREACHABLE,
-                      _("No connection to %s: %s"), self->name, error->message);
+  _mcr_server_connection_lost (self, error);
 }
 
 typedef struct
@@ -1601,10 +829,12 @@ on_ws_connected (GObject      *source,
     }
 
   /* Also when the upgrade failed: the UI shows whom we talked to. */
-  record_peer_certificate (self, soup_message_get_tls_peer_certificate (self->attempt_msg));
+  _mcr_server_record_peer_certificate (self,
+                                       soup_message_get_tls_peer_certificate (self->attempt_msg));
   if (ws == NULL)
     {
-      attempt_failed (self, classify_connect_error (self, error, self->attempt_msg));
+      _mcr_server_attempt_failed (self,
+                                  _mcr_server_error_from_connect (self, error, self->attempt_msg));
       return;
     }
 
@@ -1626,67 +856,10 @@ on_attempt_timeout (gpointer user_data)
   McrServer *self = user_data;
 
   self->attempt_timeout_id = 0;
-  attempt_failed (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TIMEOUT,
-                                     _("%s did not answer within %u seconds"),
-                                     self->name, self->timeout_s));
+  _mcr_server_attempt_failed (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_TIMEOUT,
+                                                 _("%s did not answer within %u seconds"),
+                                                 self->name, self->timeout_s));
   return G_SOURCE_REMOVE;
-}
-
-static char *
-encode_meshauth (const char *user,
-                 const char *password,
-                 const char *third)
-{
-  g_autofree char *u = g_base64_encode ((const guchar *) user, strlen (user));
-  g_autofree char *p = g_base64_encode ((const guchar *) password, strlen (password));
-  g_autofree char *t = NULL;
-
-  if (third == NULL)
-    return g_strdup_printf ("%s,%s", u, p);
-  t = g_base64_encode ((const guchar *) third, strlen (third));
-  return g_strdup_printf ("%s,%s,%s", u, p, t);
-}
-
-static gboolean
-is_send_request (const char *token)
-{
-  return g_strcmp0 (token, "**email**") == 0 || g_strcmp0 (token, "**sms**") == 0 ||
-         g_strcmp0 (token, "**msg**") == 0;
-}
-
-/* The x-meshauth header for a password login, and what its third part is. */
-static char *
-password_auth_header (McrServer *self)
-{
-  g_autofree char *cookie = NULL;
-  const char *third = NULL;
-  char *header;
-
-  self->third = THIRD_NONE;
-  if (self->login_task != NULL && self->creds.token != NULL)
-    {
-      third = self->creds.token;
-      self->third = is_send_request (third) ? THIRD_SEND_REQUEST : THIRD_CODE;
-    }
-  else if (self->session_twofa_cookie != NULL || self->creds.twofa_cookie != NULL)
-    {
-      cookie = g_strconcat ("cookie=", self->session_twofa_cookie ? self->session_twofa_cookie
-                                                                  : self->creds.twofa_cookie,
-                            NULL);
-      third = cookie;
-      self->third = THIRD_COOKIE;
-    }
-  else if (self->creds.token != NULL && !is_send_request (self->creds.token))
-    {
-      third = self->creds.token;
-      self->third = THIRD_CODE;
-    }
-
-  header = encode_meshauth (self->creds.user ? self->creds.user : "",
-                            self->creds.password ? self->creds.password : "", third);
-  if (cookie != NULL)
-    memset (cookie, 0, strlen (cookie));
-  return header;
 }
 
 static void
@@ -1701,15 +874,7 @@ start_attempt (McrServer *self)
              self->logged_in ? self->error : NULL);
 
   if (self->creds.auth_cookie != NULL)
-    {
-      /* Reconnect with the latest cookie from the server: the one of the
-       * mcrouter:// link is valid for an hour only. */
-      const char *cookie = self->logged_in && self->auth_cookie ? self->auth_cookie
-                                                                : self->creds.auth_cookie;
-
-      mcr_server_address_append_param (query, "auth", cookie);
-      self->third = THIRD_NONE;
-    }
+    _mcr_server_append_cookie_auth (self, query);
   uri = mcr_server_address_build_uri (self->address, "control.ashx", query);
 
   self->phase = PHASE_CONNECTING;
@@ -1717,15 +882,9 @@ start_attempt (McrServer *self)
   self->attempt_cancellable = g_cancellable_new ();
   self->attempt_msg = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
   if (self->creds.auth_cookie == NULL)
-    {
-      g_autofree char *header = password_auth_header (self);
-
-      soup_message_headers_replace (soup_message_get_request_headers (self->attempt_msg),
-                                    "x-meshauth", header);
-      memset (header, 0, strlen (header));
-    }
+    _mcr_server_set_password_auth (self, self->attempt_msg);
   g_signal_connect (self->attempt_msg, "accept-certificate",
-                    G_CALLBACK (on_accept_certificate), self);
+                    G_CALLBACK (_mcr_server_accept_certificate), self);
 
   g_debug ("%s: connecting (%s login)", self->name,
            self->creds.auth_cookie ? "cookie" : "password");
@@ -1786,8 +945,8 @@ on_login_cancelled (GCancellable *cancellable,
   McrServer *self = user_data;
 
   if (self->login_task != NULL)
-    attempt_failed (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CANCELLED,
-                                       _("The login to %s was cancelled"), self->name));
+    _mcr_server_attempt_failed (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CANCELLED,
+                                                   _("The login to %s was cancelled"), self->name));
   return G_SOURCE_REMOVE;
 }
 
@@ -1798,9 +957,7 @@ reset_session (McrServer *self)
   teardown_connection (self);
   self->logged_in = FALSE;
   self->reconnect_attempt = 0;
-  g_clear_pointer (&self->session_twofa_cookie, g_free);
-  g_clear_pointer (&self->auth_cookie, g_free);
-  g_clear_pointer (&self->login_cookie, g_free);
+  _mcr_server_clear_session_cookies (self);
   mcr_device_directory_clear (self->directory);
   set_devices_loaded (self, FALSE);
   self->devices_loaded_pending = FALSE;
@@ -1828,23 +985,13 @@ mcr_server_login_async (McrServer            *self,
                                           self->name));
   reset_session (self);
 
-  credentials_clear (&self->creds);
-  self->creds.user = dup_nonempty (credentials->user);
-  self->creds.password = g_strdup (credentials->password);
-  self->creds.token = dup_nonempty (credentials->token);
-  self->creds.twofa_cookie = dup_nonempty (credentials->twofa_cookie);
-  self->creds.auth_cookie = dup_nonempty (credentials->auth_cookie);
-  self->creds.remember_device = credentials->remember_device;
+  _mcr_server_credentials_set (&self->creds, credentials);
   memset (&self->token_request, 0, sizeof self->token_request);
-  if (set_string (&self->user_id, NULL))
+  if (mcr_set_string (&self->user_id, NULL))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_ID]);
-  if (set_string (&self->user_name, self->creds.user))
+  if (mcr_set_string (&self->user_name, self->creds.user))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_NAME]);
-  if (self->twofa_cookie != NULL)
-    {
-      g_clear_pointer (&self->twofa_cookie, g_free);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TWOFA_COOKIE]);
-    }
+  _mcr_server_forget_twofa_cookie (self);
 
   if (self->creds.auth_cookie == NULL && self->creds.user == NULL)
     {
@@ -1900,8 +1047,9 @@ mcr_server_logout (McrServer *self)
 
   if (self->login_task != NULL)
     {
-      attempt_failed (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CANCELLED,
-                                         _("The login to %s was cancelled"), self->name));
+      _mcr_server_attempt_failed (self, g_error_new (MCR_SERVER_ERROR, MCR_SERVER_ERROR_CANCELLED,
+                                                     _("The login to %s was cancelled"),
+                                                     self->name));
     }
   reset_session (self);
   set_state (self, MCR_SERVER_STATE_DISCONNECTED, NULL);
@@ -1929,7 +1077,7 @@ void
 _mcr_server_begin_test_session (McrServer *self)
 {
   reset_session (self);
-  credentials_clear (&self->creds);
+  _mcr_server_credentials_clear (&self->creds);
   self->creds.user = g_strdup ("test");
   self->creds.password = g_strdup ("test");
   self->devices_loaded_pending = TRUE;
@@ -1938,18 +1086,11 @@ _mcr_server_begin_test_session (McrServer *self)
 }
 
 void
-_mcr_server_send_text (McrServer  *self,
-                       const char *text)
-{
-  send_text (self, text);
-}
-
-void
 _mcr_server_handle_text (McrServer  *self,
                          const char *text,
                          gsize       length)
 {
-  handle_text (self, text, length);
+  _mcr_server_dispatch_text (self, text, length);
 }
 
 void

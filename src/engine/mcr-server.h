@@ -74,22 +74,12 @@ GQuark          mcr_server_error_quark        (void);
  * it cannot be parsed. */
 McrServer      *mcr_server_new                (const char          *address,
                                                GError             **error);
-const char     *mcr_server_get_host           (McrServer           *self);
-guint16         mcr_server_get_port           (McrServer           *self);
-const char     *mcr_server_get_domain         (McrServer           *self);
 /* "host[:port][/domain]" as users write it, without the key. */
 const char     *mcr_server_get_display_name   (McrServer           *self);
-/* TRUE if @address ("host[:port][/domain][?key=K]", as mcr_server_new()
- * takes it) names this server: the same host (without case), port and
- * domain; the login key does not count. */
-gboolean        mcr_server_has_address        (McrServer           *self,
-                                               const char          *address);
 McrTlsPolicy   *mcr_server_get_tls_policy     (McrServer           *self);
 void            mcr_server_set_proxy_uri      (McrServer           *self,
                                                const char          *uri);
 GProxyResolver *mcr_server_get_proxy_resolver (McrServer           *self);
-/* The login key (the K of "host?key=K"), or NULL. */
-const char     *mcr_server_get_login_key      (McrServer           *self);
 /* Seconds to wait for the server to connect and log in (default 30). */
 void            mcr_server_set_timeout        (McrServer           *self,
                                                guint                seconds);
@@ -106,16 +96,12 @@ gboolean        mcr_server_login_finish       (McrServer           *self,
                                                McrTokenRequest     *token_request,
                                                GError             **error);
 void            mcr_server_logout             (McrServer           *self);
-/* What the server offered when it last asked for a second factor (also when
- * a reconnect, not a login call, was refused). */
-const McrTokenRequest *mcr_server_get_token_request (McrServer     *self);
 
 /* Properties: "state", "error" (GError boxed, when FAILED/RECONNECTING),
  * "user-name", "user-id", "twofa-cookie" (set when a remembered-2FA cookie
  * arrived: store it), "peer-cert-info" (McrCertInfo of the last certificate
  * seen). Signal "devices-loaded" once the first full device list is in. */
 McrServerState  mcr_server_get_state          (McrServer           *self);
-const char     *mcr_server_state_to_string    (McrServerState       state);
 const GError   *mcr_server_get_error          (McrServer           *self);
 const char     *mcr_server_get_user_name      (McrServer           *self);
 const char     *mcr_server_get_user_id        (McrServer           *self);
@@ -128,19 +114,12 @@ gboolean        mcr_server_get_devices_loaded (McrServer           *self);
 guint32         mcr_server_get_features       (McrServer           *self);
 guint32         mcr_server_get_features2      (McrServer           *self);
 const char     *mcr_server_get_server_tls_hash (McrServer          *self);
-/* A cookie that opens the web UI logged in, when the server allows login
- * tokens; else NULL. */
-const char     *mcr_server_get_login_cookie   (McrServer           *self);
 
 /* Sends any command on the control channel (ignored when not connected).
  * Every message from the server is also emitted as the detailed signal
  * "message::ACTION" (const char *action, JsonObject *message). */
 void            mcr_server_send_command       (McrServer           *self,
                                                JsonObject          *command);
-/* Stores a per-device RDP port on the server ("changedevice"). */
-void            mcr_server_set_device_rdp_port (McrServer          *self,
-                                               McrDevice           *device,
-                                               guint16              port);
 
 /* Models the UI binds to: items are McrDevice and McrDeviceGroup. */
 GListModel     *mcr_server_get_devices        (McrServer           *self);

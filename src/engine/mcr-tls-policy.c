@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mcr-tls-policy.h"
+#include "mcr-tls-stream.h"
 
 struct _McrTlsPolicy
 {
@@ -46,7 +47,7 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_TYPE (McrTlsPolicy, mcr_tls_policy, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (McrTlsPolicy, mcr_tls_policy, G_TYPE_OBJECT)
 
 G_DEFINE_BOXED_TYPE (McrCertInfo, mcr_cert_info, mcr_cert_info_copy, mcr_cert_info_free)
 
@@ -578,4 +579,106 @@ mcr_tls_policy_remember (McrTlsPolicy *self,
   g_queue_push_head (&self->accepted, a);
   while (g_queue_get_length (&self->accepted) > MAX_ACCEPTED)
     accepted_free (g_queue_pop_tail (&self->accepted));
+}
+
+/* ---- the check of a tunnel's server certificate ---- */
+
+/* A certificate check is reused for at most this long (microseconds). */
+#define CERT_MEMORY_US (10 * G_TIME_SPAN_MINUTE)
+
+/* The certificates as the server sent them, for comparing with what was
+ * accepted before: each DER certificate after its length. */
+static GBytes *
+chain_bytes (const gnutls_datum_t *der,
+             guint                 n)
+{
+  GByteArray *bytes = g_byte_array_new ();
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 len[4] = { der[i].size >> 24, der[i].size >> 16, der[i].size >> 8, der[i].size };
+
+      g_byte_array_append (bytes, len, sizeof len);
+      g_byte_array_append (bytes, der[i].data, der[i].size);
+    }
+  return g_byte_array_free_to_bytes (bytes);
+}
+
+/* Until when a decision about @certificate may be reused: not past the
+ * end of any certificate of the chain, and not long in any case. */
+static gint64
+decision_valid_until (GTlsCertificate *certificate)
+{
+  gint64 until = g_get_real_time () + CERT_MEMORY_US;
+
+  for (GTlsCertificate *c = certificate; c != NULL; c = g_tls_certificate_get_issuer (c))
+    {
+      g_autoptr(GDateTime) not_after = g_tls_certificate_get_not_valid_after (c);
+
+      if (not_after == NULL)
+        return 0;
+      until = MIN (until, g_date_time_to_unix (not_after) * G_USEC_PER_SEC);
+    }
+  return until;
+}
+
+gboolean
+mcr_tls_policy_check_peer (McrTlsPolicy          *policy,
+                           McrTlsStream          *tls,
+                           const char            *host,
+                           int                    port,
+                           McrTlsCertificateFunc  func,
+                           gpointer               func_data,
+                           GError               **error)
+{
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GSocketConnectable) identity = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GBytes) chain = NULL;
+  const gnutls_datum_t *der;
+  GTlsCertificateFlags errors;
+  gboolean accepted;
+  guint n = 0;
+
+  g_return_val_if_fail (policy == NULL || MCR_IS_TLS_POLICY (policy), FALSE);
+  g_return_val_if_fail (MCR_IS_TLS_STREAM (tls), FALSE);
+  g_return_val_if_fail (host != NULL, FALSE);
+
+  der = mcr_tls_stream_get_peer_der (tls, &n);
+  if (der != NULL && policy != NULL)
+    {
+      chain = chain_bytes (der, n);
+      if (mcr_tls_policy_accepted_before (policy, host, chain))
+        return TRUE;
+    }
+  certificate = mcr_tls_stream_get_peer_certificate (tls, error);
+  if (certificate == NULL)
+    return FALSE;
+  identity = g_network_address_new (host, (guint16) MAX (port, 0));
+  /* The one shared default database: no connection gets its own copy of
+   * the system trust list. */
+  database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  if (database != NULL)
+    errors = g_tls_database_verify_chain (database, certificate,
+                                          G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER, identity,
+                                          NULL, G_TLS_DATABASE_VERIFY_NONE, NULL, NULL);
+  else
+    errors = g_tls_certificate_verify (certificate, identity, NULL);
+  if (errors == 0)
+    accepted = TRUE;
+  else if (policy != NULL)
+    accepted = mcr_tls_policy_accepts (policy, certificate, errors);
+  else if (func != NULL)
+    accepted = func (certificate, errors, func_data);
+  else
+    accepted = FALSE;
+  if (!accepted)
+    {
+      g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
+                   _("The certificate of %s is not trusted"), host);
+      return FALSE;
+    }
+  if (chain != NULL)
+    mcr_tls_policy_remember (policy, host, chain, decision_valid_until (certificate));
+  return TRUE;
 }

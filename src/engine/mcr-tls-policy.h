@@ -70,4 +70,26 @@ void          mcr_tls_policy_remember        (McrTlsPolicy        *self,
                                               GBytes              *chain,
                                               gint64               valid_until);
 
+/* Whether to trust a certificate that does not validate against the system
+ * trust (@errors is not 0). */
+typedef gboolean (*McrTlsCertificateFunc) (GTlsCertificate     *certificate,
+                                           GTlsCertificateFlags errors,
+                                           gpointer             user_data);
+
+typedef struct _McrTlsStream McrTlsStream;
+
+/* The decision about the server certificate of @tls (its handshake done),
+ * before anything is sent on it: TRUE if it validates against the system
+ * trust for @host:@port, or @policy takes it, or (without a policy) @func
+ * does. A chain @policy accepted for @host before is accepted again from its
+ * bytes, without a second check; one it accepts now is remembered. @policy
+ * and @func may be NULL. */
+gboolean      mcr_tls_policy_check_peer      (McrTlsPolicy          *policy,
+                                              McrTlsStream          *tls,
+                                              const char            *host,
+                                              int                    port,
+                                              McrTlsCertificateFunc  func,
+                                              gpointer               func_data,
+                                              GError               **error);
+
 G_END_DECLS

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -1057,4 +1058,13 @@ mcr_tls_stream_new (GSocketConnection *connection,
   gnutls_transport_set_pull_timeout_function (self->session, pull_timeout);
   gnutls_handshake_set_timeout (self->session, 0);
   return g_steal_pointer (&self);
+}
+
+void
+mcr_tls_random (guint8 *buf,
+                gsize   len)
+{
+  if (gnutls_rnd (GNUTLS_RND_NONCE, buf, len) < 0)
+    for (gsize i = 0; i < len; i++)
+      buf[i] = (guint8) g_random_int ();
 }

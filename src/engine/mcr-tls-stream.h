@@ -37,4 +37,9 @@ const gnutls_datum_t *mcr_tls_stream_get_peer_der     (McrTlsStream        *self
 GTlsCertificate *mcr_tls_stream_get_peer_certificate  (McrTlsStream        *self,
                                                        GError             **error);
 
+/* Fills @buf with unpredictable bytes (GnuTLS's nonce generator; GLib's
+ * if that fails), e.g. for WebSocket mask keys (RFC 6455, 10.3). */
+void             mcr_tls_random                       (guint8              *buf,
+                                                       gsize                len);
+
 G_END_DECLS

@@ -27,6 +27,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "mcr-enums.h"
 #include "mcr-io-source.h"
 #include "mcr-map-spec.h"
 #include "mcr-tunnel.h"
@@ -125,26 +126,6 @@ local_waits_for (McrTunnel    *self,
 }
 
 static void
-clear_source (GSource **source)
-{
-  if (*source != NULL)
-    {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
-    }
-}
-
-static GSource *
-attach_source (McrTunnel   *self,
-               GSource     *source,
-               GSourceFunc  func)
-{
-  g_source_set_callback (source, func, self, NULL);
-  g_source_attach (source, self->context);
-  return source;
-}
-
-static void
 set_state (McrTunnel      *self,
            McrTunnelState  state)
 {
@@ -171,7 +152,7 @@ close_local (McrTunnel *self)
 {
   GSocket *socket;
 
-  clear_source (&self->local_source);
+  mcr_source_clear (&self->local_source);
   if (self->local == NULL)
     return;
   socket = g_socket_connection_get_socket (self->local);
@@ -201,7 +182,7 @@ finish (McrTunnel *self)
   if (self->state == MCR_TUNNEL_STATE_CLOSED)
     return;
   close_local (self);
-  clear_source (&self->idle_source);
+  mcr_source_clear (&self->idle_source);
   g_queue_clear_full (&self->held, (GDestroyNotify) g_bytes_unref);
   self->held_bytes = 0;
 
@@ -231,7 +212,7 @@ close_from_local (McrTunnel *self)
     return;
   self->closing_ourselves = TRUE;
   local_events (self, 0, G_IO_IN);
-  clear_source (&self->idle_source);
+  mcr_source_clear (&self->idle_source);
   set_state (self, MCR_TUNNEL_STATE_CLOSING);
   mcr_websocket_close (self->ws, MCR_WEBSOCKET_CLOSE_NORMAL, NULL);
 }
@@ -246,7 +227,7 @@ abort_from_local (McrTunnel *self)
   if (self->state >= MCR_TUNNEL_STATE_CLOSING)
     return;
   self->closing_ourselves = TRUE;
-  clear_source (&self->idle_source);
+  mcr_source_clear (&self->idle_source);
   set_state (self, MCR_TUNNEL_STATE_CLOSING);
   mcr_websocket_abort (self->ws);
 }
@@ -270,8 +251,8 @@ arm_idle (McrTunnel *self,
 {
   guint ms = (guint) MAX (delay_us / 1000, 1);
 
-  clear_source (&self->idle_source);
-  self->idle_source = attach_source (self, g_timeout_source_new (ms), on_idle_check);
+  mcr_source_attach (&self->idle_source, g_timeout_source_new (ms), self->context, on_idle_check,
+                     self);
 }
 
 static gboolean
@@ -771,7 +752,7 @@ mcr_tunnel_dispose (GObject *object)
   McrTunnel *self = MCR_TUNNEL (object);
 
   close_local (self);
-  clear_source (&self->idle_source);
+  mcr_source_clear (&self->idle_source);
   g_queue_clear_full (&self->held, (GDestroyNotify) g_bytes_unref);
   if (self->ws != NULL)
     {
@@ -809,7 +790,7 @@ mcr_tunnel_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_STATE:
-      g_value_set_int (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
     case PROP_PEER:
       g_value_set_string (value, self->peer);
@@ -838,9 +819,8 @@ mcr_tunnel_class_init (McrTunnelClass *klass)
   object_class->finalize = mcr_tunnel_finalize;
   object_class->get_property = mcr_tunnel_get_property;
 
-  properties[PROP_STATE] = g_param_spec_int ("state", NULL, NULL, MCR_TUNNEL_STATE_CONNECTING,
-                                             MCR_TUNNEL_STATE_CLOSED, MCR_TUNNEL_STATE_CONNECTING,
-                                             flags);
+  properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, MCR_TYPE_TUNNEL_STATE,
+                                              MCR_TUNNEL_STATE_CONNECTING, flags);
   properties[PROP_PEER] = g_param_spec_string ("peer", NULL, NULL, NULL, flags);
   properties[PROP_START_TIME] = g_param_spec_int64 ("start-time", NULL, NULL, 0, G_MAXINT64, 0,
                                                     flags);

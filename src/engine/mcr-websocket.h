@@ -13,7 +13,7 @@ G_BEGIN_DECLS
 
 #define MCR_WEBSOCKET_ERROR (mcr_websocket_error_quark ())
 
-typedef enum
+typedef enum /*< underscore_name=mcr_websocket_error_code >*/
 {
   MCR_WEBSOCKET_ERROR_HANDSHAKE, /* the server did not accept the upgrade */
   MCR_WEBSOCKET_ERROR_PROTOCOL,  /* the peer broke RFC 6455 */
@@ -22,7 +22,7 @@ typedef enum
   MCR_WEBSOCKET_ERROR_TIMEOUT,   /* no upgrade, or no close reply, in time */
 } McrWebSocketErrorCode;
 
-typedef enum
+typedef enum /*< underscore_name=mcr_websocket_state >*/
 {
   MCR_WEBSOCKET_STATE_NEW,
   MCR_WEBSOCKET_STATE_CONNECTING,
@@ -32,7 +32,7 @@ typedef enum
 } McrWebSocketState;
 
 /* Opcodes of data messages. */
-typedef enum
+typedef enum /*< underscore_name=mcr_websocket_data_type >*/
 {
   MCR_WEBSOCKET_TEXT   = 1,
   MCR_WEBSOCKET_BINARY = 2,
@@ -51,12 +51,6 @@ typedef enum
  * blocks for reading and framing. */
 #define MCR_TYPE_WEBSOCKET (mcr_websocket_get_type ())
 G_DECLARE_FINAL_TYPE (McrWebSocket, mcr_websocket, MCR, WEBSOCKET, GObject)
-
-/* Whether to trust a certificate that does not validate against the system
- * trust (@errors is not 0). */
-typedef gboolean (*McrWebSocketCertificateFunc) (GTlsCertificate     *certificate,
-                                                 GTlsCertificateFlags errors,
-                                                 gpointer             user_data);
 
 /* Hands received data on. Text messages, and binary messages in message mode,
  * come whole (@end is TRUE). In stream mode binary messages form one byte
@@ -79,12 +73,8 @@ GQuark             mcr_websocket_error_quark            (void);
 McrWebSocket      *mcr_websocket_new                    (GUri                       *uri);
 void               mcr_websocket_set_proxy_resolver     (McrWebSocket               *self,
                                                          GProxyResolver             *resolver);
-void               mcr_websocket_set_certificate_func   (McrWebSocket               *self,
-                                                         McrWebSocketCertificateFunc func,
-                                                         gpointer                    user_data,
-                                                         GDestroyNotify              destroy);
 /* Certificates that do not validate against the system trust are taken
- * or refused by @policy (it wins over a certificate function). A chain
+ * or refused by @policy. A chain
  * @policy accepted for this host before is accepted again from its bytes,
  * without a second check. */
 void               mcr_websocket_set_tls_policy         (McrWebSocket               *self,

@@ -35,6 +35,8 @@
 #include "mcr-headless-maps.h"
 #include "mcr-map-file.h"
 #include "mcr-router-url.h"
+#include "mcr-secret.h"
+#include "mcr-server-address.h"
 #include "mcr-server.h"
 
 #define EXIT_LOGIN_FAILED 1
@@ -353,9 +355,7 @@ headless_clear (McrHeadless *h)
   g_clear_pointer (&h->link, mcr_router_url_free);
   g_clear_pointer (&h->files, g_ptr_array_unref);
   g_clear_pointer (&h->address, g_free);
-  if (h->password != NULL)
-    memset (h->password, 0, strlen (h->password));
-  g_clear_pointer (&h->password, g_free);
+  mcr_clear_secret (&h->password);
 }
 
 /* ---- what to log into ---- */
@@ -401,15 +401,6 @@ file_label (McrHeadless *h,
   return g_filename_display_name (base);
 }
 
-/* "host[:port][/domain]" of @address, without its login key: for messages. */
-static char *
-display_address (const char *address)
-{
-  g_autoptr(McrServer) server = mcr_server_new (address, NULL);
-
-  return g_strdup (server != NULL ? mcr_server_get_display_name (server) : address);
-}
-
 /* The server, and what named it (for messages): -host:, else the link,
  * else the first file. */
 static gboolean
@@ -420,7 +411,7 @@ pick_address (McrHeadless *h,
 {
   if (h->options->host != NULL)
     {
-      g_autofree char *shown = display_address (h->options->host);
+      g_autofree char *shown = mcr_server_address_display_name (h->options->host);
 
       h->address = g_strdup (h->options->host);
       *named_by = g_strdup_printf ("-host:%s", shown);
@@ -448,42 +439,41 @@ static gboolean
 check_one_server (McrHeadless *h,
                   GError     **error)
 {
-  g_autoptr(McrServer) server = NULL;
+  g_autoptr(McrServerAddress) parsed = NULL;
   g_autofree char *link_address = NULL;
   g_autofree char *named_by = NULL;
+  int other;
 
   if (h->link != NULL)
     link_address = mcr_router_url_get_server_address (h->link);
   if (!pick_address (h, link_address, &named_by, error))
     return FALSE;
-  server = mcr_server_new (h->address, error);
-  if (server == NULL)
+  parsed = mcr_server_address_parse (h->address, error);
+  if (parsed == NULL)
     return FALSE;
 
-  if (link_address != NULL && !mcr_server_has_address (server, link_address))
+  if (link_address != NULL && !mcr_server_address_same_server (h->address, link_address))
     {
-      g_autofree char *shown = display_address (link_address);
+      g_autofree char *shown = mcr_server_address_display_name (link_address);
 
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _("the mcrouter:// link is for the server %s, but %s names %s: give "
                      "one server only"),
-                   shown, named_by, mcr_server_get_display_name (server));
+                   shown, named_by, parsed->display_name);
       return FALSE;
     }
-  for (guint i = 0; h->options->host == NULL && i < h->files->len; i++)
+  other = h->options->host == NULL ? mcr_map_file_find_other_server (h->files, 0, h->address)
+                                   : -1;
+  if (other >= 0)
     {
-      const char *hostname = mcr_map_file_get_hostname (g_ptr_array_index (h->files, i));
-      g_autofree char *label = NULL;
-      g_autofree char *shown = NULL;
+      const char *hostname = mcr_map_file_get_hostname (g_ptr_array_index (h->files, other));
+      g_autofree char *label = file_label (h, other);
+      g_autofree char *shown = mcr_server_address_display_name (hostname);
 
-      if (mcr_server_has_address (server, hostname))
-        continue;
-      label = file_label (h, i);
-      shown = display_address (hostname);
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _("%s is for the server %s, but %s names %s: give files for one server "
                      "only"),
-                   label, shown, named_by, mcr_server_get_display_name (server));
+                   label, shown, named_by, parsed->display_name);
       return FALSE;
     }
   return TRUE;

@@ -16,6 +16,7 @@
 
 #include "mcr-application.h"
 #include "mcr-custom-apps-dialog.h"
+#include "mcr-debug-log-window.h"
 #include "mcr-debug-log.h"
 #include "mcr-notifier.h"
 #include "mcr-settings-dialog.h"
@@ -27,6 +28,7 @@ struct _McrApplication
 
   McrOptions    *options;
   McrDebugLog   *debug_log;
+  GtkWindow     *debug_log_window; /* hidden on close, destroyed at shutdown */
   GtkCssProvider *css;
   McrNotifier   *notifier;
   gboolean       options_applied;
@@ -215,7 +217,10 @@ debug_log_action (GSimpleAction *action,
 {
   McrApplication *self = user_data;
 
-  mcr_debug_log_present (self->debug_log, GTK_WINDOW (get_window (self)));
+  if (self->debug_log_window == NULL)
+    self->debug_log_window = GTK_WINDOW (mcr_debug_log_window_new (self->debug_log));
+  gtk_window_set_transient_for (self->debug_log_window, GTK_WINDOW (get_window (self)));
+  gtk_window_present (self->debug_log_window);
 }
 
 static const GActionEntry app_actions[] = {
@@ -279,7 +284,8 @@ mcr_application_shutdown (GApplication *app)
     mcr_notifier_withdraw_background (self->notifier);
   while ((window = get_window (self)) != NULL)
     gtk_window_destroy (GTK_WINDOW (window));
-  mcr_debug_log_close (self->debug_log);
+  if (self->debug_log_window != NULL)
+    gtk_window_destroy (g_steal_pointer (&self->debug_log_window));
   G_APPLICATION_CLASS (mcr_application_parent_class)->shutdown (app);
 }
 

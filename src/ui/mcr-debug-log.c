@@ -13,7 +13,6 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "mcr-debug-log-window.h"
 #include "mcr-debug-log.h"
 #include "mcr-log.h"
 
@@ -24,7 +23,6 @@ struct _McrDebugLog
   GObject        parent_instance;
 
   GtkTextBuffer *buffer;
-  GtkWidget     *window;
   gboolean       recording;
   guint          n_lines;
 };
@@ -138,8 +136,6 @@ mcr_debug_log_dispose (GObject *object)
 {
   McrDebugLog *self = MCR_DEBUG_LOG (object);
 
-  if (self->window != NULL)
-    gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->window)));
   g_clear_object (&self->buffer);
   G_OBJECT_CLASS (mcr_debug_log_parent_class)->dispose (object);
 }
@@ -221,24 +217,4 @@ mcr_debug_log_clear (McrDebugLog *self)
   g_return_if_fail (MCR_IS_DEBUG_LOG (self));
   gtk_text_buffer_set_text (self->buffer, "", 0);
   self->n_lines = 0;
-}
-
-void
-mcr_debug_log_present (McrDebugLog *self,
-                       GtkWindow   *parent)
-{
-  g_return_if_fail (MCR_IS_DEBUG_LOG (self));
-
-  if (self->window == NULL)
-    self->window = mcr_debug_log_window_new (self);
-  gtk_window_set_transient_for (GTK_WINDOW (self->window), parent);
-  gtk_window_present (GTK_WINDOW (self->window));
-}
-
-void
-mcr_debug_log_close (McrDebugLog *self)
-{
-  g_return_if_fail (MCR_IS_DEBUG_LOG (self));
-  if (self->window != NULL)
-    gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->window)));
 }

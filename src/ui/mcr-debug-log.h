@@ -21,8 +21,5 @@ gboolean       mcr_debug_log_get_recording  (McrDebugLog *self);
 /* The messages so far, one a line. */
 GtkTextBuffer *mcr_debug_log_get_buffer     (McrDebugLog *self);
 void           mcr_debug_log_clear          (McrDebugLog *self);
-void           mcr_debug_log_present        (McrDebugLog *self,
-                                             GtkWindow   *parent);
-void           mcr_debug_log_close          (McrDebugLog *self);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "mcr-websocket-private.h"
 #include "relay-test-util.h"
 
 /* Byte @offset of pattern @seed: every 8-byte word differs, so lost,

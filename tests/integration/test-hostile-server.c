@@ -490,7 +490,11 @@ test_hostile (void)
                   watch.ticks, (double) watch.max_gap / 1000, (double) heap0 / (1024 * 1024),
                   (double) watch.heap_max / (1024 * 1024));
   g_assert_nonnull (strstr (error_seen, "more messages than the router can take in"));
-  g_assert_cmpint (watch.max_gap, <, 1500 * 1000);
+  /* The main loop turns during the flood. A loop that took the flood in
+   * without turning would show a gap of the whole flood (5 s); shorter
+   * gaps are the machine's (tens of ms here, more under the sanitizers on
+   * a busy machine): reported above, bounded only loosely. */
+  g_assert_cmpint (watch.max_gap, <, 4 * G_USEC_PER_SEC);
   g_assert_cmpuint (watch.heap_max, <, heap0 + 32 * 1024 * 1024);
   /* The server talks sense again: the router is back by itself. */
   hostile_push (h, CMD_LOGIN, NULL, 0);

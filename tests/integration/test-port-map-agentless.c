@@ -162,8 +162,7 @@ main (int    argc,
   g_test_add_func ("/port-map/agentless/relay-device", test_relay_device);
   status = g_test_run ();
   /* Let the deletions go out before logging out. */
-  for (gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC / 2; g_get_monotonic_time () < end;)
-    g_main_context_iteration (NULL, FALSE), g_usleep (1000);
+  mcr_test_iterate_for (500);
   g_clear_object (&server);
   return status;
 }

@@ -106,8 +106,7 @@ test_tcp_echo (void)
   g_clear_pointer (&peer, test_peer_free);
   g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 15000));
   /* The totals reach the properties once the tunnel is gone. */
-  while (mcr_port_map_get_bytes_received (map) < total)
-    g_main_context_iteration (NULL, TRUE);
+  mcr_test_assert_wait (mcr_port_map_get_bytes_received (map) >= total, 10000);
   g_assert_cmpuint (mcr_port_map_get_bytes_sent (map), ==, total);
   g_assert_cmpuint (mcr_port_map_get_bytes_received (map), ==, total);
   g_assert_cmpuint (mcr_port_map_get_failed_connections (map), ==, 0);
@@ -148,7 +147,8 @@ test_concurrent (void)
 
       peer->expect = peer->to_send;
       g_ptr_array_add (peers, peer);
-      while (g_main_context_iteration (NULL, FALSE))
+      /* What is pending now (bounded, should a source never rest). */
+      for (guint k = 0; k < 10000 && g_main_context_iteration (NULL, FALSE); k++)
         ;
     }
   g_assert_true (mcr_test_wait_until (peers_done, peers, 120000));
@@ -189,8 +189,7 @@ test_send_before_join (void)
                              sizeof hello, NULL, NULL, &error);
   g_assert_no_error (error);
   /* The map sees the connection only now; its relay cannot be joined yet. */
-  while (mcr_port_map_get_n_connections (map) == 0)
-    g_main_context_iteration (NULL, TRUE);
+  mcr_test_assert_wait (mcr_port_map_get_n_connections (map) > 0, 10000);
   tunnel = g_list_model_get_item (mcr_port_map_get_connections (map), 0);
   g_assert_cmpint (mcr_tunnel_get_state (tunnel), <, MCR_TUNNEL_STATE_OPEN);
 
@@ -275,6 +274,36 @@ typedef struct
   guint           replies;
 } UdpPeer;
 
+#define UDP_PER_PEER 20
+
+/* A wait predicate on 3 UdpPeers: reads their replies; TRUE once each has
+ * all of its own. */
+static gboolean
+udp_peers_replied (gpointer data)
+{
+  UdpPeer *peers = data;
+  guint done = 0;
+
+  for (guint p = 0; p < 3; p++)
+    {
+      char buf[100];
+      gssize n;
+
+      while ((n = g_socket_receive (peers[p].socket, buf, sizeof buf - 1, NULL, NULL)) > 0)
+        {
+          g_autofree char *prefix = g_strdup_printf ("peer %u ", p);
+
+          buf[n] = '\0';
+          g_assert_true (g_str_has_prefix (buf, prefix));
+          peers[p].replies++;
+        }
+      g_assert_cmpuint (peers[p].replies, <=, UDP_PER_PEER);
+      if (peers[p].replies == UDP_PER_PEER)
+        done++;
+    }
+  return done == 3;
+}
+
 /* Three local programs share one UDP map at once; each gets exactly its own
  * replies. */
 static void
@@ -286,8 +315,6 @@ test_udp_peers (void)
   g_autoptr(GSocketAddress) target = g_inet_socket_address_new (lo,
                                                                 mcr_port_map_get_local_port (map));
   UdpPeer peers[3];
-  const guint per_peer = 20;
-  guint done = 0;
 
   for (guint p = 0; p < 3; p++)
     {
@@ -301,7 +328,7 @@ test_udp_peers (void)
       peers[p].replies = 0;
     }
   /* All at once, interleaved. */
-  for (guint i = 0; i < per_peer; i++)
+  for (guint i = 0; i < UDP_PER_PEER; i++)
     for (guint p = 0; p < 3; p++)
       {
         g_autofree char *msg = g_strdup_printf ("peer %u datagram %u", p, i);
@@ -309,28 +336,7 @@ test_udp_peers (void)
         g_assert_cmpint (g_socket_send_to (peers[p].socket, target, msg, strlen (msg), NULL, NULL),
                          ==, (gssize) strlen (msg));
       }
-  while (done < 3)
-    {
-      g_main_context_iteration (NULL, TRUE);
-      done = 0;
-      for (guint p = 0; p < 3; p++)
-        {
-          char buf[100];
-          gssize n;
-
-          while ((n = g_socket_receive (peers[p].socket, buf, sizeof buf - 1, NULL, NULL)) > 0)
-            {
-              g_autofree char *prefix = g_strdup_printf ("peer %u ", p);
-
-              buf[n] = '\0';
-              g_assert_true (g_str_has_prefix (buf, prefix));
-              peers[p].replies++;
-            }
-          g_assert_cmpuint (peers[p].replies, <=, per_peer);
-          if (peers[p].replies == per_peer)
-            done++;
-        }
-    }
+  g_assert_true (mcr_test_wait_until (udp_peers_replied, peers, 30000));
   g_assert_cmpuint (mcr_port_map_get_n_connections (map), ==, 3);
   g_assert_cmpuint (mcr_port_map_get_total_connections (map), ==, 3);
   for (guint p = 0; p < 3; p++)
@@ -446,8 +452,7 @@ test_slow_reader (void)
   gsize rss0, rss_max = 0;
 
   test_peer_set_reading (peer, FALSE);
-  while (mcr_port_map_get_n_connections (map) == 0)
-    g_main_context_iteration (NULL, TRUE);
+  mcr_test_assert_wait (mcr_port_map_get_n_connections (map) > 0, 10000);
   rss0 = mcr_test_rss_kib ();
   for (gint64 end = g_get_monotonic_time () + 4 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
     {

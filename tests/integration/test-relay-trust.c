@@ -11,6 +11,7 @@
 #include "login-helpers.h"
 #include "mcr-port-map.h"
 #include "mcr-tls-policy.h"
+#include "mcr-websocket-private.h"
 #include "relay-test-util.h"
 
 /* Logs @server (its TLS policy set) in as the testbed's admin, and starts a

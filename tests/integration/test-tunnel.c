@@ -170,8 +170,7 @@ test_slow_reader (void)
   g_assert_true (mcr_test_wait_until (tunnel_received_some, pair->tunnel, 20000));
   rss0 = mcr_test_rss_kib ();
   /* Let the relay push as much as it can. */
-  for (gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
-    g_main_context_iteration (NULL, FALSE), g_usleep (1000);
+  mcr_test_iterate_for (3000);
   rss1 = mcr_test_rss_kib ();
   held_at = mcr_tunnel_get_bytes_received (pair->tunnel);
   g_test_message ("local reader stalled: %" G_GUINT64_FORMAT " KiB handed to the local socket, "
@@ -230,8 +229,7 @@ test_unresolvable_host (void)
   g_autoptr(Pair) pair = pair_new (80, "no-such-host.invalid", 10, 7);
 
   g_assert_true (mcr_test_wait_until (tunnel_open, pair->tunnel, 30000));
-  for (gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
-    g_main_context_iteration (NULL, FALSE), g_usleep (1000);
+  mcr_test_iterate_for (3000);
   g_assert_false (pair->closed);
   g_assert_cmpint (mcr_tunnel_get_state (pair->tunnel), ==, MCR_TUNNEL_STATE_OPEN);
   g_clear_pointer (&pair->peer, test_peer_free);
@@ -296,8 +294,7 @@ test_control_messages (void)
   g_test_message ("control message: %s", log.control->str);
   g_assert_nonnull (strstr (log.control->str, "\"ctrlChannel\":\"102938\""));
   /* Let the tunnel's copy arrive too: it must not reach the local program. */
-  for (gint64 end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
-    g_main_context_iteration (NULL, FALSE), g_usleep (1000);
+  mcr_test_iterate_for (2000);
   g_assert_cmpint (mcr_tunnel_get_state (pair->tunnel), ==, MCR_TUNNEL_STATE_OPEN);
   g_assert_cmpuint (pair->peer->received, ==, 0);
   g_assert_cmpuint (mcr_tunnel_get_bytes_received (pair->tunnel), ==, 0);
@@ -345,6 +342,32 @@ udp_socket_new (GSocketAddress **address)
   return s;
 }
 
+typedef struct
+{
+  GSocket *peer;
+  guint    got;
+} Datagrams;
+
+/* A wait predicate: reads what came back to the program's socket, each
+ * "datagram N" in order; TRUE once the 5 sent are back. */
+static gboolean
+datagrams_in_order (gpointer data)
+{
+  Datagrams *d = data;
+  char buf[100];
+  gssize n;
+
+  while ((n = g_socket_receive (d->peer, buf, sizeof buf - 1, NULL, NULL)) > 0)
+    {
+      g_autofree char *want = g_strdup_printf ("datagram %u", d->got);
+
+      buf[n] = '\0';
+      g_assert_cmpstr (buf, ==, want);
+      d->got++;
+    }
+  return d->got >= 5;
+}
+
 static void
 test_udp (void)
 {
@@ -359,7 +382,7 @@ test_udp (void)
   UdpMap map = { map_socket, tunnel };
   GSource *source = g_socket_create_source (map_socket, G_IO_IN, NULL);
   Pair closed = { 0 };
-  guint got = 0;
+  Datagrams got = { peer, 0 };
 
   g_source_set_callback (source, G_SOURCE_FUNC (on_map_datagram), &map, NULL);
   g_source_attach (source, NULL);
@@ -374,21 +397,7 @@ test_udp (void)
 
       g_socket_send_to (peer, map_address, msg, strlen (msg), NULL, NULL);
     }
-  while (got < 5)
-    {
-      char buf[100];
-      gssize n;
-
-      g_main_context_iteration (NULL, TRUE);
-      while ((n = g_socket_receive (peer, buf, sizeof buf - 1, NULL, NULL)) > 0)
-        {
-          g_autofree char *want = g_strdup_printf ("datagram %u", got);
-
-          buf[n] = '\0';
-          g_assert_cmpstr (buf, ==, want);
-          got++;
-        }
-    }
+  g_assert_true (mcr_test_wait_until (datagrams_in_order, &got, 30000));
   g_assert_cmpuint (mcr_tunnel_get_bytes_received (tunnel), ==, mcr_tunnel_get_bytes_sent (tunnel));
   /* Idle: it closes by itself. */
   g_assert_true (mcr_test_wait_flag (&closed.closed, 10000));

@@ -146,8 +146,9 @@ mcr_test_router_wait_lines (McrTestRouter *r,
 static void
 read_to_eof (McrTestRouter *r)
 {
-  while (!r->out_eof || !r->err_eof)
-    g_main_context_iteration (NULL, TRUE);
+  /* The pipes close with the program (10 s: only a child it left behind
+   * could hold them open). */
+  mcr_test_assert_wait (r->out_eof && r->err_eof, 10000);
 }
 
 int
@@ -192,8 +193,7 @@ mcr_test_router_free (McrTestRouter *r)
   if (!r->exited)
     {
       g_subprocess_force_exit (r->process);
-      while (!r->exited)
-        g_main_context_iteration (NULL, TRUE);
+      mcr_test_assert_wait (r->exited, 10000);  /* SIGKILL: at once */
     }
   read_to_eof (r);
   g_object_unref (r->out);

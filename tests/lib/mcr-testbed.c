@@ -194,8 +194,15 @@ mcr_testbed_run_iterating (const char *command)
       return FALSE;
     }
   g_subprocess_wait_async (process, NULL, on_script_done, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
+  /* The longest command (a restart of server and agent) takes well under
+   * a minute, even under the sanitizers on a busy machine. */
+  if (!mcr_test_wait_flag (&done, 180000))
+    {
+      g_test_message ("testbed.sh %s: still running after 180 s, killed", command);
+      g_subprocess_force_exit (process);
+      mcr_test_assert_wait (done, 10000);  /* SIGKILL: at once */
+      return FALSE;
+    }
   if (!g_subprocess_get_successful (process))
     {
       g_test_message ("testbed.sh %s failed", command);
@@ -227,10 +234,40 @@ flag_is_set (gpointer data)
 }
 
 static gboolean
-on_timeout (gpointer data)
+on_timer_expired (gpointer data)
 {
-  *(gboolean *) data = TRUE;
+  McrTestTimer *timer = data;
+
+  timer->expired = TRUE;
+  timer->id = 0;
   return G_SOURCE_REMOVE;
+}
+
+void
+mcr_test_timer_start (McrTestTimer *timer,
+                      guint         timeout_ms)
+{
+  timer->expired = FALSE;
+  timer->id = g_timeout_add (timeout_ms, on_timer_expired, timer);
+}
+
+void
+mcr_test_timer_stop (McrTestTimer *timer)
+{
+  g_clear_handle_id (&timer->id, g_source_remove);
+}
+
+void
+mcr_test_wait_failed (const char *domain,
+                      const char *file,
+                      int         line,
+                      const char *func,
+                      const char *what,
+                      guint       timeout_ms)
+{
+  g_autofree char *message = g_strdup_printf ("waited %u ms in vain for: %s", timeout_ms, what);
+
+  g_assertion_message (domain, file, line, func, message);
 }
 
 gboolean
@@ -238,13 +275,12 @@ mcr_test_wait_until (gboolean (*predicate) (gpointer data),
                      gpointer data,
                      guint    timeout_ms)
 {
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, on_timeout, &timed_out);
+  McrTestTimer timer;
 
-  while (!predicate (data) && !timed_out)
+  mcr_test_timer_start (&timer, timeout_ms);
+  while (!predicate (data) && !timer.expired)
     g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
+  mcr_test_timer_stop (&timer);
   return predicate (data);
 }
 

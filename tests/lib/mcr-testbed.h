@@ -34,7 +34,8 @@ gboolean          mcr_testbed_run        (const char  *command,
                                           const char **args,
                                           char       **output);
 /* The same, while the default main context keeps running (the router under
- * test keeps moving bytes and noticing things while the script works). */
+ * test keeps moving bytes and noticing things while the script works); the
+ * script is killed, and FALSE returned, after 180 s. */
 gboolean          mcr_testbed_run_iterating (const char *command);
 /* meshctrl.js as admin: mcr_testbed_meshctrl (&out, "ListDevices", "--json", NULL) */
 gboolean          mcr_testbed_meshctrl   (char       **output,
@@ -48,6 +49,46 @@ gboolean          mcr_test_wait_flag     (const gboolean *flag,
 gboolean          mcr_test_wait_until    (gboolean      (*predicate) (gpointer data),
                                           gpointer        data,
                                           guint           timeout_ms);
+/* A timeout on the default main context that sets @expired: what
+ * mcr_test_wait_until() and mcr_test_assert_wait() are made of. */
+typedef struct
+{
+  guint    id;
+  gboolean expired;
+} McrTestTimer;
+
+void              mcr_test_timer_start   (McrTestTimer   *timer,
+                                          guint           timeout_ms);
+void              mcr_test_timer_stop    (McrTestTimer   *timer);
+
+/* Iterates the default main context until the expression @cond holds; if
+ * @timeout_ms pass first the test fails with a message that names @cond
+ * ("waited 10000 ms in vain for: c->n_messages >= 2"). For what no
+ * predicate is written for: a count, a pointer set by a callback, a
+ * GAsyncResult that arrives. */
+#define mcr_test_assert_wait(cond, timeout_ms)                                  \
+  G_STMT_START                                                                  \
+  {                                                                             \
+    McrTestTimer mcr_test_timer_;                                               \
+                                                                                \
+    mcr_test_timer_start (&mcr_test_timer_, (timeout_ms));                      \
+    while (!(cond) && !mcr_test_timer_.expired)                                 \
+      g_main_context_iteration (NULL, TRUE);                                    \
+    mcr_test_timer_stop (&mcr_test_timer_);                                     \
+    if (!(cond))                                                                \
+      mcr_test_wait_failed (G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, #cond, \
+                            (timeout_ms));                                      \
+  }                                                                             \
+  G_STMT_END
+
+/* Fails the test: "waited @timeout_ms ms in vain for: @what". */
+void              mcr_test_wait_failed   (const char     *domain,
+                                          const char     *file,
+                                          int             line,
+                                          const char     *func,
+                                          const char     *what,
+                                          guint           timeout_ms);
+
 /* Iterates the default main context, without waiting for events, for
  * @ms (sleeping 0.5 ms between iterations). */
 void              mcr_test_iterate_for   (guint           ms);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mcr-secret-store.h"
+#include "mcr-testbed.h"
 
 #define SERVER "mesh.example.com:4443/lab"
 #define USER "bob"
@@ -29,8 +30,8 @@ keep_result_cb (GObject      *source,
 static GAsyncResult *
 wait_for (GAsyncResult **slot)
 {
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  /* The keyring daemon over D-Bus (it may be starting still). */
+  mcr_test_assert_wait (*slot != NULL, 30000);
   return *slot;
 }
 
@@ -88,7 +89,7 @@ assert_lookup (McrSecretStore *store,
 
   g_assert_no_error (error);
   g_assert_cmpstr (secret, ==, expected);
-  mcr_secret_free (secret);
+  mcr_secret_wipe_free (secret);
 }
 
 static void

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mcr-io-source.h"
+#include "mcr-testbed.h"
 
 typedef struct
 {
@@ -28,24 +29,6 @@ on_io (GIOCondition revents,
   seen->last = revents;
   seen->when = g_get_monotonic_time ();
   return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-on_timeout (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the default context for @ms milliseconds. */
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, on_timeout, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 typedef struct
@@ -96,25 +79,23 @@ test_events (void)
   pair_init (&p);
   /* Nothing wanted: data waits, no call. */
   g_assert_cmpint (write (p.fds[1], "x", 1), ==, 1);
-  run_for (30);
+  mcr_test_iterate_for (30);
   g_assert_cmpuint (p.seen.calls, ==, 0);
   /* Wanted: called with G_IO_IN, again while unread (level-triggered). */
   mcr_io_source_set_events (p.source, G_IO_IN);
   g_assert_cmpuint (mcr_io_source_get_events (p.source), ==, G_IO_IN);
-  while (p.seen.calls < 2)
-    g_main_context_iteration (NULL, TRUE);
+  mcr_test_assert_wait (p.seen.calls >= 2, 10000);
   g_assert_cmpuint (p.seen.last & G_IO_IN, ==, G_IO_IN);
   drain (&p);
   /* Writable: G_IO_OUT. */
   p.seen.calls = 0;
   mcr_io_source_set_events (p.source, G_IO_OUT);
-  while (p.seen.calls < 1)
-    g_main_context_iteration (NULL, TRUE);
+  mcr_test_assert_wait (p.seen.calls >= 1, 10000);
   g_assert_cmpuint (p.seen.last, ==, G_IO_OUT);
   /* Off again: quiet. */
   mcr_io_source_set_events (p.source, 0);
   p.seen.calls = 0;
-  run_for (30);
+  mcr_test_iterate_for (30);
   g_assert_cmpuint (p.seen.calls, ==, 0);
   pair_clear (&p);
 }
@@ -129,31 +110,38 @@ test_ready_and_deadline (void)
   mcr_io_source_set_events (p.source, G_IO_IN);
   /* A turn without the socket: reported as what is waited for. */
   mcr_io_source_set_ready (p.source);
-  g_main_context_iteration (NULL, TRUE);
+  {
+    McrTestTimer timer;
+
+    /* One turn of the main loop, the ready one (10 s: not one that never comes). */
+    mcr_test_timer_start (&timer, 10000);
+    g_main_context_iteration (NULL, TRUE);
+    g_assert_false (timer.expired);
+    mcr_test_timer_stop (&timer);
+  }
   g_assert_cmpuint (p.seen.calls, ==, 1);
   g_assert_cmpuint (p.seen.last, ==, G_IO_IN);
   /* Once only. */
-  run_for (20);
+  mcr_test_iterate_for (20);
   g_assert_cmpuint (p.seen.calls, ==, 1);
   /* A deadline turn, 5 ms from now, then none. */
   t0 = g_get_monotonic_time ();
   mcr_io_source_set_deadline (p.source, t0 + 5000);
-  while (p.seen.calls < 2)
-    g_main_context_iteration (NULL, TRUE);
+  mcr_test_assert_wait (p.seen.calls >= 2, 10000);
+  /* Not early; how late depends on the machine (the bounded wait above
+   * says that it comes). */
+  g_test_message ("deadline turn after %" G_GINT64_FORMAT " us (5000 asked)", p.seen.when - t0);
   g_assert_cmpint (p.seen.when - t0, >=, 5000);
-  g_assert_cmpint (p.seen.when - t0, <, 500000);
   g_assert_cmpuint (p.seen.last, ==, G_IO_IN);
-  run_for (20);
+  mcr_test_iterate_for (20);
   g_assert_cmpuint (p.seen.calls, ==, 2);
   /* The socket before the deadline: the deadline still comes (a low
    * water mark may hold back what the socket has). */
   mcr_io_source_set_deadline (p.source, g_get_monotonic_time () + 10000);
   g_assert_cmpint (write (p.fds[1], "x", 1), ==, 1);
-  while (p.seen.calls < 3)
-    g_main_context_iteration (NULL, TRUE);
+  mcr_test_assert_wait (p.seen.calls >= 3, 10000);
   drain (&p);
-  while (p.seen.calls < 4)
-    g_main_context_iteration (NULL, TRUE);
+  mcr_test_assert_wait (p.seen.calls >= 4, 10000);
   pair_clear (&p);
 }
 
@@ -175,8 +163,7 @@ test_hangup_while_idle (void)
   g_assert_cmpuint (p.seen.calls, ==, 0);
   /* Wanted again: the hangup comes through. */
   mcr_io_source_set_events (p.source, G_IO_IN);
-  while (p.seen.calls < 1)
-    g_main_context_iteration (NULL, TRUE);
+  mcr_test_assert_wait (p.seen.calls >= 1, 10000);
   g_assert_cmpuint (p.seen.last & (G_IO_IN | G_IO_HUP), !=, 0);
   pair_clear (&p);
 }
@@ -200,15 +187,14 @@ test_streams (void)
   g_source_attach (source, NULL);
 
   mcr_io_source_set_events (source, G_IO_IN);
-  run_for (30);
+  mcr_test_iterate_for (30);
   g_assert_cmpuint (seen.calls, ==, 0);
   g_assert_cmpint (g_output_stream_write (out, "x", 1, NULL, NULL), ==, 1);
-  while (seen.calls < 1)
-    g_main_context_iteration (NULL, TRUE);
+  mcr_test_assert_wait (seen.calls >= 1, 10000);
   g_assert_cmpuint (seen.last & G_IO_IN, ==, G_IO_IN);
   mcr_io_source_set_events (source, 0);
   seen.calls = 0;
-  run_for (30);
+  mcr_test_iterate_for (30);
   g_assert_cmpuint (seen.calls, ==, 0);
 
   g_source_destroy (source);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "mcr-map-file.h"
+#include "mcr-testbed.h"
 
 #define HASH "6C2D6D9096C21F5633D46731950B2FFDE4086114BFB750606A9FA8C08098665BC595CD892C4A439A4B7C68D712A6F0EB"
 #define MESH "mesh//Zx3b$Lr@kOq9WgZf1Yc2s8HmVnT0pRdE4uJiAaBbCcDdEeFfGgHhIiJjKk"
@@ -690,8 +691,8 @@ on_result (GObject      *source,
 static GAsyncResult *
 wait_result (GAsyncResult **slot)
 {
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  /* A small local file. */
+  mcr_test_assert_wait (*slot != NULL, 10000);
   return *slot;
 }
 
@@ -749,6 +750,53 @@ test_properties (void)
   g_assert_cmpstr (host, ==, "h.example.com");
 }
 
+static McrMapFile *
+file_for (const char *hostname)
+{
+  McrMapFile *mf = mcr_map_file_new ();
+
+  mcr_map_file_set_hostname (mf, hostname);
+  return mf;
+}
+
+/* Files for one server: the same host (without case), port and domain; the
+ * login key does not count. Unreadable files (NULL) are skipped. */
+static void
+test_one_server (void)
+{
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) with_holes = g_ptr_array_new ();
+
+  g_assert_cmpint (mcr_map_file_find_other_server (files, 0, "mesh.example.com"), ==, -1);
+
+  g_ptr_array_add (files, file_for ("mesh.example.com/sales?key=a"));
+  g_ptr_array_add (files, file_for ("MESH.example.com:443/sales"));
+  g_ptr_array_add (files, file_for ("mesh.example.com:4443/sales"));
+  g_ptr_array_add (files, file_for ("wss://mesh.example.com/sales/control.ashx"));
+  g_ptr_array_add (files, file_for ("not a server"));
+
+  g_assert_cmpint (mcr_map_file_find_other_server (files, 0, "mesh.example.com/sales"), ==, 2);
+  g_assert_cmpint (mcr_map_file_find_other_server (files, 3, "mesh.example.com/sales"), ==, 4);
+  g_assert_cmpint (mcr_map_file_find_other_server (files, 5, "mesh.example.com/sales"), ==, -1);
+  g_assert_cmpint (mcr_map_file_find_other_server (files, 9, "mesh.example.com/sales"), ==, -1);
+  g_assert_cmpint (mcr_map_file_find_other_server (files, 0, "mesh.example.com"), ==, 0);
+  g_assert_cmpint (mcr_map_file_find_other_server (files, 2, "mesh.example.com:4443/sales"),
+                   ==, 3);
+  /* An address that does not parse names no server. */
+  g_assert_cmpint (mcr_map_file_find_other_server (files, 0, "not a server"), ==, 0);
+  g_assert_cmpint (mcr_map_file_find_other_server (files, 0, NULL), ==, 0);
+
+  g_ptr_array_add (with_holes, NULL);
+  g_ptr_array_add (with_holes, g_ptr_array_index (files, 0));
+  g_ptr_array_add (with_holes, NULL);
+  g_ptr_array_add (with_holes, g_ptr_array_index (files, 1));
+  g_assert_cmpint (mcr_map_file_find_other_server (with_holes, 0, "mesh.example.com/sales"),
+                   ==, -1);
+  g_ptr_array_add (with_holes, g_ptr_array_index (files, 2));
+  g_assert_cmpint (mcr_map_file_find_other_server (with_holes, 0, "mesh.example.com/sales"),
+                   ==, 4);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -779,5 +827,6 @@ main (int argc, char **argv)
   g_test_add_func ("/map-file/write/error", test_save_error);
   g_test_add_func ("/map-file/async", test_async);
   g_test_add_func ("/map-file/properties", test_properties);
+  g_test_add_func ("/map-file/one-server", test_one_server);
   return g_test_run ();
 }

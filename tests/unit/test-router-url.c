@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "mcr-router-url.h"
+#include "mcr-server-address.h"
 #include "mcr-server.h"
 
 #define HASH "6C2D6D9096C21F5633D46731950B2FFDE4086114BFB750606A9FA8C08098665BC595CD892C4A439A4B7C68D712A6F0EB"
@@ -254,6 +255,14 @@ test_boxed (void)
   g_value_unset (&value);
 }
 
+/* As the window asks it: is @address for the server we are logged into? */
+static gboolean
+same_server (McrServer  *server,
+             const char *address)
+{
+  return mcr_server_address_same_server (mcr_server_get_display_name (server), address);
+}
+
 /* Is a link (or a file's hostname) for the server we are logged into? The
  * host without case, the port (443 by default) and the domain; not the
  * login key. */
@@ -266,20 +275,78 @@ test_same_server (void)
   g_autofree char *address = NULL;
 
   g_assert_no_error (error);
-  g_assert_true (mcr_server_has_address (server, "mesh.example.com:443/sales"));
-  g_assert_true (mcr_server_has_address (server, "MESH.example.com/sales?key=other"));
-  g_assert_false (mcr_server_has_address (server, "mesh.example.com"));
-  g_assert_false (mcr_server_has_address (server, "mesh.example.com:4443/sales"));
-  g_assert_false (mcr_server_has_address (server, "other.example.com/sales"));
-  g_assert_false (mcr_server_has_address (server, "not a server"));
-  g_assert_false (mcr_server_has_address (server, NULL));
+  g_assert_true (same_server (server, "mesh.example.com:443/sales"));
+  g_assert_true (same_server (server, "MESH.example.com/sales?key=other"));
+  g_assert_false (same_server (server, "mesh.example.com"));
+  g_assert_false (same_server (server, "mesh.example.com:4443/sales"));
+  g_assert_false (same_server (server, "other.example.com/sales"));
+  g_assert_false (same_server (server, "not a server"));
+  g_assert_false (same_server (server, NULL));
 
   url = mcr_router_url_parse ("mcrouter://mesh.example.com/sales/control.ashx?c=Q29va2ll&t="
                               "6C2D6D9096C21F5633D46731950B2FFDE4086114BFB750606A9FA8C08098665B"
                               "C595CD892C4A439A4B7C68D712A6F0EB", &error);
   g_assert_no_error (error);
   address = mcr_router_url_get_server_address (url);
-  g_assert_true (mcr_server_has_address (server, address));
+  g_assert_true (same_server (server, address));
+}
+
+/* The same comparison without a McrServer: both sides are addresses as
+ * users, files and links write them. */
+static void
+test_address_same_server (void)
+{
+  const char *base = "Mesh.Example.com/sales?key=abc";
+
+  g_assert_true (mcr_server_address_same_server (base, "mesh.example.com:443/sales"));
+  g_assert_true (mcr_server_address_same_server (base, "MESH.example.com/sales?key=other"));
+  g_assert_true (mcr_server_address_same_server (base, "wss://mesh.example.com/sales/control.ashx"));
+  g_assert_true (mcr_server_address_same_server ("mesh.example.com", "https://mesh.example.com/"));
+  g_assert_true (mcr_server_address_same_server ("[::1]:443", "::1"));
+  g_assert_false (mcr_server_address_same_server ("[::1]:4443", "::1"));
+  g_assert_false (mcr_server_address_same_server (base, "mesh.example.com"));
+  g_assert_false (mcr_server_address_same_server (base, "mesh.example.com:4443/sales"));
+  g_assert_false (mcr_server_address_same_server (base, "other.example.com/sales"));
+  g_assert_false (mcr_server_address_same_server (base, "not a server"));
+  g_assert_false (mcr_server_address_same_server ("not a server", "not a server"));
+  g_assert_false (mcr_server_address_same_server (base, NULL));
+  g_assert_false (mcr_server_address_same_server (NULL, base));
+}
+
+/* "host[:port][/domain]" for messages: no key, no scheme, no default port;
+ * what does not parse comes back as it was given. */
+static void
+test_address_display_name (void)
+{
+  static const struct
+  {
+    const char *address;
+    const char *shown;
+  } cases[] = {
+    { "Mesh.Example.com/sales?key=secret", "mesh.example.com/sales" },
+    { "mesh.example.com:443", "mesh.example.com" },
+    { "wss://mesh.example.com:4443/control.ashx", "mesh.example.com:4443" },
+    { "mcrouter://127.0.0.1:8443/a/b/", "127.0.0.1:8443/a/b" },
+    { "[::1]:4443", "[::1]:4443" },
+    { "::1", "[::1]" },
+    { "not a server", "not a server" },
+    { "", "" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *shown = mcr_server_address_display_name (cases[i].address);
+      g_autoptr(McrServer) server = mcr_server_new (cases[i].address, NULL);
+
+      g_assert_cmpstr (shown, ==, cases[i].shown);
+      /* As a McrServer names itself, and it names the same server again. */
+      if (server != NULL)
+        {
+          g_assert_cmpstr (shown, ==, mcr_server_get_display_name (server));
+          g_assert_true (mcr_server_address_same_server (shown, cases[i].address));
+        }
+    }
+  g_assert_null (mcr_server_address_display_name (NULL));
 }
 
 int
@@ -291,5 +358,7 @@ main (int argc, char **argv)
   g_test_add_func ("/router-url/too-long", test_too_long);
   g_test_add_func ("/router-url/boxed", test_boxed);
   g_test_add_func ("/router-url/same-server", test_same_server);
+  g_test_add_func ("/server-address/same-server", test_address_same_server);
+  g_test_add_func ("/server-address/display-name", test_address_display_name);
   return g_test_run ();
 }

@@ -171,8 +171,7 @@ try_server (Server       *s,
   if (r.error == NULL)
     {
       mcr_websocket_send (ws, MCR_WEBSOCKET_TEXT, "ping", 4);
-      while (r.echo->len < 4)
-        g_main_context_iteration (NULL, TRUE);
+      mcr_test_assert_wait (r.echo->len >= 4, 10000);
       g_assert_cmpstr (r.echo->str, ==, "ping");
       mcr_websocket_abort (ws);
     }
