@@ -13,6 +13,8 @@ packages=(
   libfile-mimeinfo-perl libxml2-utils flatpak-builder
   xvfb xauth xdotool imagemagick dbus dbus-x11 gnome-keyring
   valgrind libclang-rt-14-dev ca-certificates python3
+  nginx libnginx-mod-stream
+  systemd  # systemd-analyze verify of the user units (no running systemd needed)
 )
 # Node.js runs the MeshCentral testbed; any install that provides node and npm
 # will do (Debian's, or a vendor build that bundles npm and conflicts with ours).

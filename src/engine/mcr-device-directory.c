@@ -15,6 +15,11 @@
 
 #define FULL_RIGHTS 0xFFFFFFFFu
 
+/* Up to this many devices changed or gone at once are told to the model's
+ * watchers one by one; more, and the whole list is replaced in one
+ * "items-changed" (sorting it again costs less than that many signals). */
+#define ONE_BY_ONE_MAX 32
+
 struct _McrDeviceDirectory
 {
   GObject     parent_instance;
@@ -31,7 +36,7 @@ struct _McrDeviceDirectory
   McrLinks   *user_links;     /* the user's own links */
 };
 
-G_DEFINE_TYPE (McrDeviceDirectory, mcr_device_directory, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (McrDeviceDirectory, mcr_device_directory, G_TYPE_OBJECT)
 
 static void
 mcr_device_directory_finalize (GObject *object)
@@ -220,9 +225,13 @@ update_device_state (McrDeviceDirectory *self,
   _mcr_device_set_online (device, (conn & 1) != 0 || agentless);
 }
 
+static void touch_devices (McrDeviceDirectory *self,
+                           GPtrArray          *changed);
+
 static void
 update_all_rights (McrDeviceDirectory *self)
 {
+  g_autoptr(GPtrArray) changed = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer value;
 
@@ -231,7 +240,14 @@ update_all_rights (McrDeviceDirectory *self)
     _mcr_device_group_set_rights (value, group_rights (self, value));
   g_hash_table_iter_init (&iter, self->device_table);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    update_device_state (self, value);
+    {
+      gboolean online = mcr_device_get_online (value);
+
+      update_device_state (self, value);
+      if (mcr_device_get_online (value) != online)
+        g_ptr_array_add (changed, value);
+    }
+  touch_devices (self, changed);
 }
 
 void
@@ -262,6 +278,57 @@ remove_from_store (GListStore *store,
     g_list_store_remove (store, position);
 }
 
+/* The devices' list replaced by @items (McrDevice), in one "items-changed". */
+static void
+replace_devices (McrDeviceDirectory *self,
+                 GPtrArray          *items)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->devices));
+
+  g_list_store_splice (self->devices, 0, n, items->pdata, items->len);
+}
+
+static GPtrArray *
+all_devices (McrDeviceDirectory *self)
+{
+  GListModel *model = G_LIST_MODEL (self->devices);
+  guint n = g_list_model_get_n_items (model);
+  GPtrArray *items = g_ptr_array_new_full (n, g_object_unref);
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (items, g_list_model_get_item (model, i));
+  return items;
+}
+
+/* GListStore does not watch its items: a device whose name, group or
+ * online state changed is put back in its place, so that the sorters and
+ * filters of whoever shows the list look at that one item again. */
+static void
+touch_device (McrDeviceDirectory *self,
+              McrDevice          *device)
+{
+  g_autoptr(McrDevice) hold = g_object_ref (device);
+  guint position;
+
+  if (g_list_store_find (self->devices, hold, &position))
+    g_list_store_splice (self->devices, position, 1, (gpointer *) &hold, 1);
+}
+
+static void
+touch_devices (McrDeviceDirectory *self,
+               GPtrArray          *changed)
+{
+  if (changed->len > ONE_BY_ONE_MAX)
+    {
+      g_autoptr(GPtrArray) items = all_devices (self);
+
+      replace_devices (self, items);
+      return;
+    }
+  for (guint i = 0; i < changed->len; i++)
+    touch_device (self, g_ptr_array_index (changed, i));
+}
+
 static McrDeviceGroup *
 ensure_group (McrDeviceDirectory *self,
               const char         *mesh_id)
@@ -279,17 +346,23 @@ ensure_group (McrDeviceDirectory *self,
   return group;
 }
 
-static void
+/* TRUE if the group was known and its name changed. */
+static gboolean
 update_group (McrDeviceDirectory *self,
               JsonObject         *mesh)
 {
   const char *id = mcr_json_get_string (mesh, "_id");
   McrDeviceGroup *group;
+  g_autofree char *old_name = NULL;
   gint64 mtype = MCR_GROUP_TYPE_AGENT;
 
   if (id == NULL)
-    return;
-  group = ensure_group (self, id);
+    return FALSE;
+  group = g_hash_table_lookup (self->group_table, id);
+  if (group != NULL)
+    old_name = g_strdup (mcr_device_group_get_name (group));
+  else
+    group = ensure_group (self, id);
   g_hash_table_add (self->listed_groups, g_strdup (id));
   g_object_freeze_notify (G_OBJECT (group));
   _mcr_device_group_set_name (group, mcr_json_get_string (mesh, "name"));
@@ -299,6 +372,7 @@ update_group (McrDeviceDirectory *self,
   _mcr_device_group_set_relay_id (group, mcr_json_get_string (mesh, "relayid"));
   _mcr_device_group_set_links (group, links_from_json (mcr_json_get_object (mesh, "links")));
   g_object_thaw_notify (G_OBJECT (group));
+  return old_name != NULL && g_strcmp0 (old_name, mcr_device_group_get_name (group)) != 0;
 }
 
 static gboolean
@@ -339,12 +413,20 @@ mcr_device_directory_update_groups (McrDeviceDirectory *self,
                                     JsonArray          *meshes)
 {
   guint n = meshes ? json_array_get_length (meshes) : 0;
+  gboolean renamed = FALSE;
 
   g_hash_table_remove_all (self->listed_groups);
   for (guint i = 0; i < n; i++)
-    update_group (self, mcr_json_array_get_object (meshes, i));
+    renamed |= update_group (self, mcr_json_array_get_object (meshes, i));
   prune_groups (self);
   update_all_rights (self);
+  /* The group name of each of their devices changed. */
+  if (renamed)
+    {
+      g_autoptr(GPtrArray) items = all_devices (self);
+
+      replace_devices (self, items);
+    }
 }
 
 /* ---- devices ---- */
@@ -354,30 +436,76 @@ mcr_device_directory_update_groups (McrDeviceDirectory *self,
  * again by the server), it is the same object, so that whoever holds it (a
  * port map) sees it come back online. */
 static void
+retire_device (McrDeviceDirectory *self,
+               McrDevice          *device)
+{
+  g_hash_table_remove (self->device_table, mcr_device_get_id (device));
+  g_hash_table_remove (self->conn_table, mcr_device_get_id (device));
+  g_hash_table_replace (self->retired, g_strdup (mcr_device_get_id (device)),
+                        g_object_ref (device));
+}
+
+static void
 remove_device (McrDeviceDirectory *self,
                McrDevice          *device)
 {
   g_autoptr(McrDevice) hold G_GNUC_UNUSED = g_object_ref (device);
 
-  g_hash_table_remove (self->device_table, mcr_device_get_id (device));
-  g_hash_table_remove (self->conn_table, mcr_device_get_id (device));
+  retire_device (self, device);
   remove_from_store (self->devices, device);
   _mcr_device_set_online (device, FALSE);
-  g_hash_table_replace (self->retired, g_strdup (mcr_device_get_id (device)),
-                        g_object_ref (device));
+}
+
+/* Removes the devices in @gone (McrDevice, borrowed) from the model. */
+static void
+remove_devices (McrDeviceDirectory *self,
+                GPtrArray          *gone)
+{
+  g_autoptr(GHashTable) set = NULL;
+  g_autoptr(GPtrArray) kept = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+
+  if (gone->len <= ONE_BY_ONE_MAX)
+    {
+      for (guint i = 0; i < gone->len; i++)
+        remove_device (self, g_ptr_array_index (gone, i));
+      return;
+    }
+  set = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < gone->len; i++)
+    {
+      g_hash_table_add (set, g_ptr_array_index (gone, i));
+      retire_device (self, g_ptr_array_index (gone, i));
+    }
+  all = all_devices (self);
+  kept = g_ptr_array_new_full (all->len, g_object_unref);
+  for (guint i = 0; i < all->len; i++)
+    if (!g_hash_table_contains (set, g_ptr_array_index (all, i)))
+      g_ptr_array_add (kept, g_object_ref (g_ptr_array_index (all, i)));
+  replace_devices (self, kept);
+  for (guint i = 0; i < gone->len; i++)
+    _mcr_device_set_online (g_ptr_array_index (gone, i), FALSE);
 }
 
 /* Updates (or adds) the device described by @node in group @mesh_id.
  * @full: @node comes from a "nodes" reply, where a missing "conn" means
- * offline; in events it means "unchanged". */
+ * offline; in events it means "unchanged". A new device goes to @added
+ * (a reference) for the caller to put in the model; a known one whose
+ * name, group or online state changed goes to @changed (borrowed). */
 static McrDevice *
 update_device (McrDeviceDirectory *self,
                JsonObject         *node,
                const char         *mesh_id,
-               gboolean            full)
+               gboolean            full,
+               GPtrArray          *added,
+               GPtrArray          *changed)
 {
   const char *id = mcr_json_get_string (node, "_id");
   const char *name;
+  g_autofree char *old_name = NULL;
+  McrDeviceGroup *old_group = NULL;
+  gboolean old_online = FALSE;
+  gboolean is_new = FALSE;
   McrDevice *device;
   gint64 v;
 
@@ -395,7 +523,14 @@ update_device (McrDeviceDirectory *self,
         created = _mcr_device_new (id);
       device = created;
       g_hash_table_insert (self->device_table, g_strdup (id), device);
-      g_list_store_append (self->devices, device);
+      g_ptr_array_add (added, g_steal_pointer (&created));
+      is_new = TRUE;
+    }
+  else
+    {
+      old_name = g_strdup (mcr_device_get_name (device));
+      old_group = mcr_device_get_group (device);
+      old_online = mcr_device_get_online (device);
     }
 
   g_object_freeze_notify (G_OBJECT (device));
@@ -418,7 +553,22 @@ update_device (McrDeviceDirectory *self,
   _mcr_device_set_links (device, links_from_json (mcr_json_get_object (node, "links")));
   update_device_state (self, device);
   g_object_thaw_notify (G_OBJECT (device));
+  if (!is_new && (g_strcmp0 (old_name, mcr_device_get_name (device)) != 0
+                  || old_group != mcr_device_get_group (device)
+                  || old_online != mcr_device_get_online (device)))
+    g_ptr_array_add (changed, device);
   return device;
+}
+
+/* The new devices in @added join the end of the model in one go. */
+static void
+add_devices (McrDeviceDirectory *self,
+             GPtrArray          *added)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->devices));
+
+  if (added->len > 0)
+    g_list_store_splice (self->devices, n, 0, added->pdata, added->len);
 }
 
 void
@@ -427,6 +577,8 @@ mcr_device_directory_update_devices (McrDeviceDirectory *self,
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
   g_autoptr(GPtrArray) gone = g_ptr_array_new ();
+  g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) changed = g_ptr_array_new ();
   g_autoptr(GList) mesh_ids = nodes ? json_object_get_members (nodes) : NULL;
   GHashTableIter iter;
   gpointer value;
@@ -448,7 +600,7 @@ mcr_device_directory_update_devices (McrDeviceDirectory *self,
       for (guint i = 0; i < n; i++)
         {
           McrDevice *device = update_device (self, mcr_json_array_get_object (list, i),
-                                             l->data, TRUE);
+                                             l->data, TRUE, added, changed);
 
           if (device != NULL)
             g_hash_table_add (seen, device);
@@ -459,8 +611,10 @@ mcr_device_directory_update_devices (McrDeviceDirectory *self,
   while (g_hash_table_iter_next (&iter, NULL, &value))
     if (!g_hash_table_contains (seen, value))
       g_ptr_array_add (gone, value);
-  for (guint i = 0; i < gone->len; i++)
-    remove_device (self, g_ptr_array_index (gone, i));
+  /* One "items-changed" for each kind of change, however long the list. */
+  remove_devices (self, gone);
+  touch_devices (self, changed);
+  add_devices (self, added);
   prune_groups (self);
 }
 
@@ -478,7 +632,14 @@ mcr_device_directory_change_device (McrDeviceDirectory *self,
       !g_hash_table_contains (self->device_table, id))
     return FALSE;    /* a device we have not seen, in a group we do not know */
 
-  device = update_device (self, node, mesh_id, FALSE);
+  {
+    g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func (g_object_unref);
+    g_autoptr(GPtrArray) changed = g_ptr_array_new ();
+
+    device = update_device (self, node, mesh_id, FALSE, added, changed);
+    add_devices (self, added);
+    touch_devices (self, changed);
+  }
   /* Seen only through a device link (its group is not listed): the device
    * stays only as long as that link gives the user some rights. */
   if (device != NULL && !g_hash_table_contains (self->listed_groups, mesh_id) &&
@@ -496,11 +657,15 @@ mcr_device_directory_set_connectivity (McrDeviceDirectory *self,
                                        gint64              conn)
 {
   McrDevice *device = mcr_device_directory_lookup_device (self, node_id);
+  gboolean online;
 
   if (device == NULL)
     return;
+  online = mcr_device_get_online (device);
   g_hash_table_insert (self->conn_table, g_strdup (node_id), GINT_TO_POINTER ((gint) conn));
   update_device_state (self, device);
+  if (mcr_device_get_online (device) != online)
+    touch_device (self, device);
 }
 
 void

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "mcr-device-private.h"
+#include "mcr-enums.h"
 #include "mcr-string-field.h"
 
 #define FULL_RIGHTS 0xFFFFFFFFu
@@ -41,7 +42,7 @@ enum
 
 static GParamSpec *group_properties[GROUP_N_PROPS];
 
-G_DEFINE_TYPE (McrDeviceGroup, mcr_device_group, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (McrDeviceGroup, mcr_device_group, G_TYPE_OBJECT)
 
 static void
 mcr_device_group_finalize (GObject *object)
@@ -76,7 +77,7 @@ mcr_device_group_get_property (GObject    *object,
       g_value_set_string (value, self->description);
       break;
     case GROUP_PROP_GROUP_TYPE:
-      g_value_set_int (value, self->group_type);
+      g_value_set_enum (value, self->group_type);
       break;
     case GROUP_PROP_RELAY_ID:
       g_value_set_string (value, self->relay_id);
@@ -103,7 +104,7 @@ mcr_device_group_class_init (McrDeviceGroupClass *klass)
   group_properties[GROUP_PROP_DESCRIPTION] =
     g_param_spec_string ("description", NULL, NULL, NULL, flags);
   group_properties[GROUP_PROP_GROUP_TYPE] =
-    g_param_spec_int ("group-type", NULL, NULL, 0, G_MAXINT, MCR_GROUP_TYPE_AGENT, flags);
+    g_param_spec_enum ("group-type", NULL, NULL, MCR_TYPE_GROUP_TYPE, MCR_GROUP_TYPE_AGENT, flags);
   group_properties[GROUP_PROP_RELAY_ID] = g_param_spec_string ("relay-id", NULL, NULL, NULL, flags);
   group_properties[GROUP_PROP_RIGHTS] =
     g_param_spec_uint ("rights", NULL, NULL, 0, G_MAXUINT32, 0, flags);
@@ -261,7 +262,7 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_TYPE (McrDevice, mcr_device, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (McrDevice, mcr_device, G_TYPE_OBJECT)
 
 static void
 mcr_device_dispose (GObject *object)

@@ -292,3 +292,16 @@ mcr_log_close_debug_file (void)
   g_clear_pointer (&debug_file_path, g_free);
   g_mutex_unlock (&lock);
 }
+
+const char *
+mcr_enum_nick (GType type,
+               int   value)
+{
+  GEnumClass *klass = g_type_class_ref (type);
+  GEnumValue *found = g_enum_get_value (klass, value);
+  /* The nicks are static strings of the generated mcr-enums.c. */
+  const char *nick = found != NULL ? found->value_nick : "unknown";
+
+  g_type_class_unref (klass);
+  return nick;
+}

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 
 G_BEGIN_DECLS
 
@@ -47,5 +47,11 @@ gboolean    mcr_log_open_debug_file       (GError        **error);
 /* The debug file's path while it is open, else NULL. */
 const char *mcr_log_get_debug_file_path   (void);
 void        mcr_log_close_debug_file      (void);
+
+/* The name logs give @value of the enum @type (its value nick, e.g.
+ * "connected" for MCR_SERVER_STATE_CONNECTED; see mcr-enums.h), or
+ * "unknown". Not for users: they see translated labels. */
+const char *mcr_enum_nick                 (GType           type,
+                                           int             value);
 
 G_END_DECLS

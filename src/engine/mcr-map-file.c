@@ -16,6 +16,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "mcr-ids.h"
 #include "mcr-json-check.h"
 #include "mcr-map-file.h"
 #include "mcr-secret.h"
@@ -499,12 +500,16 @@ read_node (Reader     *r,
       if (spec->node_name == NULL)
         return reader_failf (r, MCR_MAP_FILE_ERROR_INVALID, _("'%s' is missing"), "nodeId");
     }
-  else if (!g_str_has_prefix (node_id, "node//") || node_id[6] == '\0'
-           || has_control_chars (node_id))
+  else if (!mcr_id_is_valid (node_id, MCR_ID_NODE))
     return reader_fail (r, MCR_MAP_FILE_ERROR_INVALID,
-                        _("'nodeId' must be a device id starting with \"node//\""));
+                        _("'nodeId' must be a device id (node//ID, or node/DOMAIN/ID outside the "
+                          "default domain)"));
   else
     spec->node_id = g_strdup (node_id);
+  if (mesh_id != NULL && *mesh_id != '\0' && !mcr_id_is_valid (mesh_id, MCR_ID_MESH))
+    return reader_fail (r, MCR_MAP_FILE_ERROR_INVALID,
+                        _("'meshId' must be a device group id (mesh//ID, or mesh/DOMAIN/ID "
+                          "outside the default domain)"));
   spec->mesh_id = dup_nonempty (mesh_id);
   spec->name = dup_nonempty (name);
   return TRUE;

@@ -10,6 +10,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "mcr-ids.h"
 #include "mcr-map-spec.h"
 
 G_DEFINE_QUARK (mcr-map-spec-error-quark, mcr_map_spec_error)
@@ -317,8 +318,13 @@ mcr_map_spec_parse_argument (const char *arg,
     node = g_strstrip (joined->str);
     if (*node == '\0')
       return invalid (error, arg, _("the device name is empty"));
-    if (g_str_has_prefix (node, "node//"))
+    /* node//ID or node/DOMAIN/ID is an id, never a name to look up. */
+    if (mcr_id_is_valid (node, MCR_ID_NODE))
       spec->node_id = g_strdup (node);
+    else if (mcr_id_has_prefix (node, MCR_ID_NODE))
+      return invalid (error, arg,
+                      _("the device id must be node//ID, or node/DOMAIN/ID outside the default "
+                        "domain"));
     else
       spec->node_name = g_strdup (node);
   }
@@ -355,12 +361,29 @@ mcr_map_spec_parse_argument (const char *arg,
 char *
 mcr_map_spec_to_argument (const McrMapSpec *spec)
 {
+  return mcr_map_spec_to_named_argument (spec, NULL);
+}
+
+/**
+ * mcr_map_spec_to_named_argument:
+ * @device_name: (nullable): the device's name, once the device list is in
+ *
+ * For messages: a 64-character node id says nothing to a user, so the
+ * device is named by @device_name when there is one.
+ *
+ * Returns: (transfer full): the spec as a `-map:` or `-relaymap:` argument.
+ */
+char *
+mcr_map_spec_to_named_argument (const McrMapSpec *spec,
+                                const char       *device_name)
+{
   const char *name = spec->app_id == MCR_APP_CUSTOM ? (spec->app_name ? spec->app_name : "")
                                                     : mcr_app_id_to_string (spec->app_id);
   /* A custom app name may hold what the parser splits on. */
   gboolean quote = strpbrk (name, ":[]") != NULL;
   g_autofree char *app = g_strdup_printf ("%s%s%s", quote ? "\"" : "", name, quote ? "\"" : "");
-  const char *node = spec->node_id ? spec->node_id : spec->node_name;
+  const char *node = device_name != NULL && *device_name != '\0' ? device_name
+                     : spec->node_id ? spec->node_id : spec->node_name;
   gboolean v6 = spec->remote_ip && strchr (spec->remote_ip, ':');
 
   if (spec->remote_ip)

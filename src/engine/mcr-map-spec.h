@@ -72,6 +72,8 @@ gboolean    mcr_map_spec_equal_target     (const McrMapSpec *a,
 McrMapSpec *mcr_map_spec_parse_argument   (const char       *arg,
                                            GError          **error);
 char       *mcr_map_spec_to_argument      (const McrMapSpec *spec);
+char       *mcr_map_spec_to_named_argument (const McrMapSpec *spec,
+                                            const char       *device_name);
 const char *mcr_protocol_to_string        (McrProtocol       protocol);
 gboolean    mcr_protocol_from_string      (const char       *str,
                                            McrProtocol      *protocol);

@@ -48,6 +48,7 @@ static const OptDef opt_defs[] = {
   { "headless", OPT_FLAG, FIELD (headless) },
   { "list-devices", OPT_FLAG, FIELD (list_devices) },
   { "password-stdin", OPT_FLAG, FIELD (password_stdin) },
+  { "password-file", OPT_VALUE, FIELD (password_file) },
   { "help", OPT_FLAG, FIELD (show_help) },
   { "h", OPT_FLAG, FIELD (show_help) },
   { "?", OPT_FLAG, FIELD (show_help) },
@@ -111,6 +112,18 @@ help_ranges (void)
 }
 
 static const char *
+help_service (void)
+{
+  return _("\n"
+           "As a service (--headless):\n"
+           "  --password-file PATH                Read the password from PATH, a file only\n"
+           "                                      its owner can read (chmod 600)\n"
+           "      Started by systemd, the router reads the password from the credential\n"
+           "      \"password\" ($CREDENTIALS_DIRECTORY/password, LoadCredential=) and\n"
+           "      tells systemd once every map listens (Type=notify).\n");
+}
+
+static const char *
 help_files_and_links (void)
 {
   return _("\n"
@@ -137,10 +150,11 @@ mcr_options_help_text (void)
 {
   static char *text;
 
-  /* Two messages, so that each keeps its translation when the other
-   * changes. */
+  /* Messages of their own, so that each keeps its translation when
+   * another changes. */
   if (g_once_init_enter (&text))
-    g_once_init_leave (&text, g_strconcat (help_main (), help_ranges (), help_files_and_links (), NULL));
+    g_once_init_leave (&text, g_strconcat (help_main (), help_ranges (), help_service (),
+                                           help_files_and_links (), NULL));
   return text;
 }
 
@@ -307,6 +321,7 @@ mcr_options_free (McrOptions *options)
   g_free (options->user);
   mcr_secret_wipe_free (options->password);
   g_free (options->token);
+  g_free (options->password_file);
   g_strfreev (options->certhashes);
   g_free (options->proxy);
   g_clear_pointer (&options->maps, g_ptr_array_unref);

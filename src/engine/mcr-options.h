@@ -24,6 +24,7 @@ typedef struct
   char      *user;
   char      *password;
   char      *token;
+  char      *password_file;  /* --password-file: a private file holding it */
   char     **certhashes;     /* NULL-terminated */
   char      *proxy;
   gboolean   ignore_cert;

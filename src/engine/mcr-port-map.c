@@ -17,72 +17,16 @@
 
 #include <glib/gi18n-lib.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
-#include "mcr-port-map.h"
+#include "mcr-enums.h"
+#include "mcr-ids.h"
+#include "mcr-log.h"
+#include "mcr-port-map-private.h"
 #include "mcr-proxy-cache.h"
 #include "mcr-string-field.h"
 #include "mcr-tls-policy.h"
 
-#define UDP_BATCH 64   /* datagrams read per wakeup */
-#define ACCEPT_BATCH 32            /* connections accepted per wakeup */
-#define ACCEPT_PAUSE_MS 250        /* out of descriptors: try again after this */
-#define ACCEPT_LOG_INTERVAL_US (60 * G_USEC_PER_SEC)  /* and say so at most this often */
-/* Descriptors left for what a new connection needs next (its relay socket,
- * the proxy lookup's files): a connection accepted closer to the limit
- * waits for them rather than fail. */
-#define ACCEPT_RESERVE 16
 /* How long a proxy answer for the server's address is reused. */
 #define PROXY_MEMORY_S 30
-
-struct _McrPortMap
-{
-  GObject          parent_instance;
-
-  McrServer       *server;
-  McrMapSpec      *spec;
-  char            *node_id;          /* once the device is known */
-  char            *device_name;      /* the last name it had */
-  McrDevice       *device;
-  gulong           device_online_id;
-  gulong           devices_loaded_id;
-  gulong           devices_changed_id;
-  gulong           server_state_id;
-
-  McrPortMapState  state;
-  char            *error_message;
-  char            *last_failure;
-  guint16          local_port;
-  gboolean         all_interfaces;
-  guint            udp_idle_timeout;
-  guint            half_close_timeout;
-
-  GSocket         *listener;         /* TCP */
-  GSource         *accept_source;
-  guint            accept_retry_id;  /* accepting paused (out of descriptors) */
-  gint64           accept_logged;    /* when the pause was last reported */
-  GSocketConnection *parked;         /* accepted, waiting for descriptors */
-  McrProxyCache   *proxy_cache;      /* over the server's proxy resolver */
-  GSocket         *udp_socket;       /* UDP */
-  GSource         *udp_source;
-  GHashTable      *udp_peers;        /* "ip|port" → McrTunnel */
-  gboolean         udp_turned_away;  /* datagrams were dropped while waiting */
-  GListStore      *connections;      /* McrTunnel */
-
-  guint64          total_connections;
-  guint64          failed_connections;
-  guint64          closed_sent;      /* bytes of tunnels already closed */
-  guint64          closed_received;
-  guint64          bytes_sent;       /* as last notified */
-  guint64          bytes_received;
-  double           rate_sent;
-  double           rate_received;
-  guint            tick_id;
-  gint64           tick_time;
-};
 
 enum
 {
@@ -123,11 +67,9 @@ static void
 set_state (McrPortMap      *self,
            McrPortMapState  state)
 {
-  static const char *const names[] = { "starting", "listening", "waiting", "error", "stopped" };
-
   if (self->state == state)
     return;
-  g_debug ("map on port %u: %s", self->local_port, names[state]);
+  g_debug ("map on port %u: %s", self->local_port, mcr_enum_nick (MCR_TYPE_PORT_MAP_STATE, state));
   self->state = state;
   notify (self, PROP_STATE);
 }
@@ -156,7 +98,6 @@ device_label (McrPortMap *self)
 
 /* ---- statistics ---- */
 
-static guint n_tunnels (McrPortMap *self);
 
 static gboolean
 on_tick (gpointer user_data)
@@ -168,7 +109,7 @@ on_tick (gpointer user_data)
   gboolean moved = FALSE;
   double rs, rr;
 
-  for (guint i = 0; i < n_tunnels (self); i++)
+  for (guint i = 0; i < _mcr_port_map_n_tunnels (self); i++)
     {
       g_autoptr(McrTunnel) t = g_list_model_get_item (G_LIST_MODEL (self->connections), i);
 
@@ -218,14 +159,14 @@ on_tunnel_activity (McrTunnel  *tunnel,
 
 /* ---- tunnels ---- */
 
-static guint
-n_tunnels (McrPortMap *self)
+guint
+_mcr_port_map_n_tunnels (McrPortMap *self)
 {
   return g_list_model_get_n_items (G_LIST_MODEL (self->connections));
 }
 
-static char *
-peer_key (GSocketAddress *address)
+char *
+_mcr_port_map_peer_key (GSocketAddress *address)
 {
   GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (address);
   g_autofree char *ip = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
@@ -297,7 +238,7 @@ on_tunnel_closed (McrTunnel  *tunnel,
   self->closed_received += mcr_tunnel_get_bytes_received (tunnel);
   if (self->udp_peers != NULL)
     {
-      g_autofree char *key = peer_key (mcr_tunnel_get_peer_address (tunnel));
+      g_autofree char *key = _mcr_port_map_peer_key (mcr_tunnel_get_peer_address (tunnel));
 
       g_hash_table_remove (self->udp_peers, key);
     }
@@ -312,8 +253,8 @@ on_tunnel_closed (McrTunnel  *tunnel,
 }
 
 /* A relay WebSocket to the device, or NULL with the reason recorded. */
-static McrWebSocket *
-new_websocket (McrPortMap *self)
+McrWebSocket *
+_mcr_port_map_new_websocket (McrPortMap *self)
 {
   g_autoptr(GUri) uri = NULL;
   GProxyResolver *resolver;
@@ -363,8 +304,8 @@ new_websocket (McrPortMap *self)
   return ws;
 }
 
-static void
-add_tunnel (McrPortMap *self,
+void
+_mcr_port_map_add_tunnel (McrPortMap *self,
             McrTunnel  *tunnel)
 {
   g_signal_connect (tunnel, "closed", G_CALLBACK (on_tunnel_closed), self);
@@ -378,11 +319,11 @@ add_tunnel (McrPortMap *self,
   mcr_tunnel_start (tunnel);
 }
 
-static void
-take_connection (McrPortMap        *self,
+void
+_mcr_port_map_take_connection (McrPortMap        *self,
                  GSocketConnection *connection)
 {
-  g_autoptr(McrWebSocket) ws = new_websocket (self);
+  g_autoptr(McrWebSocket) ws = _mcr_port_map_new_websocket (self);
   g_autoptr(McrTunnel) tunnel = NULL;
 
   if (ws == NULL)
@@ -392,230 +333,7 @@ take_connection (McrPortMap        *self,
     }
   tunnel = mcr_tunnel_new_tcp (ws, connection);
   mcr_tunnel_set_idle_timeout (tunnel, self->half_close_timeout);
-  add_tunnel (self, tunnel);
-}
-
-/* ---- accepting ---- */
-
-static void watch_listener (McrPortMap *self);
-static void pause_accepting (McrPortMap *self, const char *reason, gboolean say);
-
-/* The soft RLIMIT_NOFILE, as the router set it at its start. */
-static int
-fd_limit (void)
-{
-  struct rlimit rl;
-
-  if (getrlimit (RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
-      rl.rlim_cur > G_MAXINT)
-    return G_MAXINT;
-  return (int) rl.rlim_cur;
-}
-
-/* The descriptors this process has open. */
-static int
-count_open_fds (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  int n = -1;  /* the directory's own */
-
-  if (dir == NULL)
-    return -1;
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
-/* Whether a new connection, whose descriptor is @fd (the lowest free one
- * when it was made), would leave too few for its relay and those of the
- * connections still setting up theirs. Cheap until half the descriptors are
- * taken (every one below @fd is); then they are counted. */
-static gboolean
-near_fd_limit (McrPortMap *self,
-               int         fd)
-{
-  int limit = fd_limit ();
-  int open, connecting = 0;
-
-  if (fd < limit / 2)
-    return FALSE;
-  open = count_open_fds ();
-  if (open < 0)
-    return fd >= limit - ACCEPT_RESERVE;
-  for (guint i = 0; i < n_tunnels (self); i++)
-    {
-      g_autoptr(McrTunnel) t = g_list_model_get_item (G_LIST_MODEL (self->connections), i);
-
-      if (mcr_tunnel_get_state (t) == MCR_TUNNEL_STATE_CONNECTING)
-        connecting++;
-    }
-  return open + connecting >= limit - ACCEPT_RESERVE;
-}
-
-static gboolean
-on_accept_retry (gpointer user_data)
-{
-  McrPortMap *self = user_data;
-
-  self->accept_retry_id = 0;
-  if (self->parked != NULL)
-    {
-      /* The lowest free descriptor now. */
-      int probe = fcntl (g_socket_get_fd (self->listener), F_DUPFD_CLOEXEC, 0);
-      gboolean room = probe >= 0 && !near_fd_limit (self, probe + 1);
-
-      if (probe >= 0)
-        close (probe);
-      if (!room)
-        {
-          pause_accepting (self, g_strerror (EMFILE), FALSE);
-          return G_SOURCE_REMOVE;
-        }
-      take_connection (self, self->parked);
-      g_clear_object (&self->parked);
-    }
-  watch_listener (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* Out of file descriptors (or memory), every accept() would fail at once
- * and the listener stay readable: a busy loop. Stop watching it for a
- * while instead; the connections wait in the listen queue, and those
- * already open go on. */
-static void
-pause_accepting (McrPortMap *self,
-                 const char *reason,
-                 gboolean    say)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  if (self->accept_source != NULL)
-    {
-      g_source_destroy (self->accept_source);
-      g_clear_pointer (&self->accept_source, g_source_unref);
-    }
-  if (say && (self->accept_logged == 0 || now - self->accept_logged >= ACCEPT_LOG_INTERVAL_US))
-    {
-      self->accept_logged = now;
-      g_message (_("Local port %u: cannot take new connections for now (%s); the %u open ones "
-                   "go on, and new ones wait"), self->local_port, reason, n_tunnels (self));
-    }
-  else
-    g_debug ("map on port %u: accepting paused: %s", self->local_port, reason);
-  if (self->accept_retry_id == 0)
-    self->accept_retry_id = g_timeout_add (ACCEPT_PAUSE_MS, on_accept_retry, self);
-}
-
-static gboolean
-on_accept_ready (GSocket      *listener,
-                 GIOCondition  condition,
-                 gpointer      user_data)
-{
-  McrPortMap *self = user_data;
-  guint failures = 0;
-
-  for (guint i = 0; i < ACCEPT_BATCH; i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GSocket) socket = g_socket_accept (listener, NULL, &error);
-      g_autoptr(GSocketConnection) connection = NULL;
-
-      if (socket == NULL)
-        {
-          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            return G_SOURCE_CONTINUE;
-          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES) ||
-              g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
-            {
-              pause_accepting (self, error->message, TRUE);
-              return G_SOURCE_REMOVE;
-            }
-          /* A connection reset before it was taken, and the like: the next
-           * one may be fine. Not forever, though. */
-          g_debug ("map on port %u: accept failed: %s", self->local_port, error->message);
-          if (++failures >= 8)
-            {
-              pause_accepting (self, error->message, FALSE);
-              return G_SOURCE_REMOVE;
-            }
-          continue;
-        }
-      connection = g_socket_connection_factory_create_connection (socket);
-      if (near_fd_limit (self, g_socket_get_fd (socket)))
-        {
-          /* Its relay would fail: it waits, and so do the next ones. */
-          self->parked = g_steal_pointer (&connection);
-          pause_accepting (self, g_strerror (EMFILE), TRUE);
-          return G_SOURCE_REMOVE;
-        }
-      take_connection (self, connection);
-      /* The map may have been stopped from a handler. */
-      if (self->listener == NULL)
-        return G_SOURCE_REMOVE;
-    }
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-watch_listener (McrPortMap *self)
-{
-  if (self->listener == NULL || self->accept_source != NULL)
-    return;
-  self->accept_source = g_socket_create_source (self->listener, G_IO_IN, NULL);
-  g_source_set_callback (self->accept_source, G_SOURCE_FUNC (on_accept_ready), self, NULL);
-  g_source_attach (self->accept_source, NULL);
-}
-
-static McrTunnel *
-udp_tunnel_for (McrPortMap     *self,
-                GSocketAddress *peer)
-{
-  g_autofree char *key = peer_key (peer);
-  McrTunnel *tunnel = g_hash_table_lookup (self->udp_peers, key);
-  g_autoptr(McrWebSocket) ws = NULL;
-
-  if (tunnel != NULL)
-    return tunnel;
-  /* While the device is away, say so once, not once per datagram. */
-  if (self->state != MCR_PORT_MAP_STATE_LISTENING && self->udp_turned_away)
-    return NULL;
-  self->udp_turned_away = self->state != MCR_PORT_MAP_STATE_LISTENING;
-  ws = new_websocket (self);
-  if (ws == NULL)
-    return NULL;
-  tunnel = mcr_tunnel_new_udp (ws, self->udp_socket, peer);
-  mcr_tunnel_set_idle_timeout (tunnel, self->udp_idle_timeout);
-  /* The hash table owns the tunnel; the list store holds another reference. */
-  g_hash_table_insert (self->udp_peers, g_steal_pointer (&key), tunnel);
-  add_tunnel (self, tunnel);
-  return tunnel;
-}
-
-static gboolean
-on_udp_readable (GSocket      *socket,
-                 GIOCondition  condition,
-                 gpointer      user_data)
-{
-  McrPortMap *self = user_data;
-  guint8 buf[65536];
-
-  for (guint i = 0; i < UDP_BATCH; i++)
-    {
-      g_autoptr(GSocketAddress) peer = NULL;
-      g_autoptr(GError) error = NULL;
-      McrTunnel *tunnel;
-      gssize n;
-
-      n = g_socket_receive_from (socket, &peer, (char *) buf, sizeof buf, NULL, &error);
-      if (n < 0)
-        break;
-      if (!G_IS_INET_SOCKET_ADDRESS (peer))
-        continue;
-      tunnel = udp_tunnel_for (self, peer);
-      if (tunnel != NULL)
-        mcr_tunnel_send_datagram (tunnel, buf, (gsize) n);
-    }
-  return G_SOURCE_CONTINUE;
+  _mcr_port_map_add_tunnel (self, tunnel);
 }
 
 /* ---- the device ---- */
@@ -690,8 +408,8 @@ on_server_state (McrServer  *server,
       !g_error_matches (mcr_server_get_error (server), MCR_SERVER_ERROR, MCR_SERVER_ERROR_TIMEOUT))
     return;
   g_debug ("map on port %u: the server stopped answering: closing %u connections",
-           self->local_port, n_tunnels (self));
-  for (guint i = n_tunnels (self); i > 0; i--)
+           self->local_port, _mcr_port_map_n_tunnels (self));
+  for (guint i = _mcr_port_map_n_tunnels (self); i > 0; i--)
     {
       g_autoptr(McrTunnel) t = g_list_model_get_item (G_LIST_MODEL (self->connections), i - 1);
 
@@ -718,8 +436,17 @@ static gboolean
 check_device (McrPortMap  *self,
               GError     **error)
 {
+  g_autofree char *mismatch = NULL;
+
   if (!mcr_server_get_devices_loaded (self->server))
     return TRUE;
+  if (self->device == NULL && self->spec->node_id != NULL &&
+      (mismatch = mcr_id_domain_mismatch (self->spec->node_id,
+                                          mcr_server_get_domain_id (self->server))) != NULL)
+    {
+      g_set_error_literal (error, MCR_PORT_MAP_ERROR, MCR_PORT_MAP_ERROR_NO_DEVICE, mismatch);
+      return FALSE;
+    }
   if (self->device == NULL)
     {
       g_set_error (error, MCR_PORT_MAP_ERROR, MCR_PORT_MAP_ERROR_NO_DEVICE,
@@ -751,101 +478,12 @@ on_devices_loaded (McrServer  *server,
 /* ---- listening ---- */
 
 static void
-close_listeners (McrPortMap *self)
-{
-  if (self->accept_source != NULL)
-    {
-      g_source_destroy (self->accept_source);
-      g_clear_pointer (&self->accept_source, g_source_unref);
-    }
-  g_clear_handle_id (&self->accept_retry_id, g_source_remove);
-  if (self->parked != NULL)
-    g_io_stream_close (G_IO_STREAM (self->parked), NULL, NULL);
-  g_clear_object (&self->parked);
-  if (self->listener != NULL)
-    g_socket_close (self->listener, NULL);
-  g_clear_object (&self->listener);
-  if (self->udp_source != NULL)
-    {
-      g_source_destroy (self->udp_source);
-      g_clear_pointer (&self->udp_source, g_source_unref);
-    }
-  if (self->udp_socket != NULL)
-    g_socket_close (self->udp_socket, NULL);
-  g_clear_object (&self->udp_socket);
-}
-
-static void
 fail (McrPortMap   *self,
       const GError *error)
 {
-  close_listeners (self);
+  _mcr_port_map_close_listeners (self);
   set_string (self, &self->error_message, error->message, PROP_ERROR_MESSAGE);
   set_state (self, MCR_PORT_MAP_STATE_ERROR);
-}
-
-static gboolean
-bind_error (McrPortMap  *self,
-            GError      *bind_error,
-            GError     **error)
-{
-  if (g_error_matches (bind_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
-    g_set_error (error, MCR_PORT_MAP_ERROR, MCR_PORT_MAP_ERROR_PORT_IN_USE,
-                 _("Local port %u is already in use"), self->spec->local_port);
-  else
-    g_set_error (error, MCR_PORT_MAP_ERROR, MCR_PORT_MAP_ERROR_BIND,
-                 _("Cannot listen on local port %u: %s"), self->spec->local_port,
-                 bind_error->message);
-  g_error_free (bind_error);
-  return FALSE;
-}
-
-static gboolean
-listen_tcp (McrPortMap      *self,
-            GSocketAddress  *address,
-            GSocketAddress **effective,
-            GError         **error)
-{
-  GError *local_error = NULL;
-
-  /* A socket of our own rather than a GSocketService, which accepts again
-   * at once after any failure: out of descriptors, that is a busy loop. */
-  self->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, &local_error);
-  if (self->listener == NULL)
-    return bind_error (self, local_error, error);
-  g_socket_set_blocking (self->listener, FALSE);
-  /* Many programs may connect at once (a browser opens a dozen). */
-  g_socket_set_listen_backlog (self->listener, 128);
-  if (!g_socket_bind (self->listener, address, TRUE, &local_error) ||
-      !g_socket_listen (self->listener, &local_error) ||
-      (*effective = g_socket_get_local_address (self->listener, &local_error)) == NULL)
-    return bind_error (self, local_error, error);
-  watch_listener (self);
-  return TRUE;
-}
-
-static gboolean
-listen_udp (McrPortMap      *self,
-            GSocketAddress  *address,
-            GSocketAddress **effective,
-            GError         **error)
-{
-  GError *local_error = NULL;
-
-  self->udp_socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-                                   G_SOCKET_PROTOCOL_UDP, &local_error);
-  if (self->udp_socket == NULL)
-    return bind_error (self, local_error, error);
-  g_socket_set_blocking (self->udp_socket, FALSE);
-  /* No address reuse: a busy UDP port must be an error, not shared. */
-  if (!g_socket_bind (self->udp_socket, address, FALSE, &local_error) ||
-      (*effective = g_socket_get_local_address (self->udp_socket, &local_error)) == NULL)
-    return bind_error (self, local_error, error);
-  self->udp_source = g_socket_create_source (self->udp_socket, G_IO_IN, NULL);
-  g_source_set_callback (self->udp_source, G_SOURCE_FUNC (on_udp_readable), self, NULL);
-  g_source_attach (self->udp_source, NULL);
-  return TRUE;
 }
 
 gboolean
@@ -875,9 +513,9 @@ mcr_port_map_start (McrPortMap  *self,
                         : g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   address = g_inet_socket_address_new (inet, self->spec->local_port);
   if (self->spec->protocol == MCR_PROTOCOL_UDP)
-    ok = listen_udp (self, address, &effective, &local_error);
+    ok = _mcr_port_map_listen_udp (self, address, &effective, &local_error);
   else
-    ok = listen_tcp (self, address, &effective, &local_error);
+    ok = _mcr_port_map_listen_tcp (self, address, &effective, &local_error);
   if (ok)
     {
       resolve_device (self);
@@ -905,8 +543,8 @@ mcr_port_map_stop (McrPortMap *self)
 {
   g_return_if_fail (MCR_IS_PORT_MAP (self));
 
-  close_listeners (self);
-  for (guint i = n_tunnels (self); i > 0; i--)
+  _mcr_port_map_close_listeners (self);
+  for (guint i = _mcr_port_map_n_tunnels (self); i > 0; i--)
     {
       g_autoptr(McrTunnel) t = g_list_model_get_item (G_LIST_MODEL (self->connections), i - 1);
 
@@ -971,6 +609,19 @@ mcr_port_map_get_device (McrPortMap *self)
   return self->device;
 }
 
+char *
+mcr_port_map_dup_argument (McrPortMap *self)
+{
+  McrDevice *device;
+
+  g_return_val_if_fail (MCR_IS_PORT_MAP (self), NULL);
+  device = self->device;
+  if (device == NULL && self->spec->node_id != NULL)
+    device = mcr_server_lookup_device (self->server, self->spec->node_id);
+  return mcr_map_spec_to_named_argument (self->spec,
+                                         device != NULL ? mcr_device_get_name (device) : NULL);
+}
+
 McrPortMapState
 mcr_port_map_get_state (McrPortMap *self)
 {
@@ -1010,7 +661,7 @@ guint
 mcr_port_map_get_n_connections (McrPortMap *self)
 {
   g_return_val_if_fail (MCR_IS_PORT_MAP (self), 0);
-  return n_tunnels (self);
+  return _mcr_port_map_n_tunnels (self);
 }
 
 guint64
@@ -1067,11 +718,11 @@ mcr_port_map_dispose (GObject *object)
 {
   McrPortMap *self = MCR_PORT_MAP (object);
 
-  close_listeners (self);
+  _mcr_port_map_close_listeners (self);
   g_clear_handle_id (&self->tick_id, g_source_remove);
   if (self->connections != NULL)
     {
-      for (guint i = 0; i < n_tunnels (self); i++)
+      for (guint i = 0; i < _mcr_port_map_n_tunnels (self); i++)
         {
           g_autoptr(McrTunnel) t = g_list_model_get_item (G_LIST_MODEL (self->connections), i);
 
@@ -1125,7 +776,7 @@ mcr_port_map_get_property (GObject    *object,
       g_value_set_object (value, self->device);
       break;
     case PROP_STATE:
-      g_value_set_int (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
     case PROP_ERROR_MESSAGE:
       g_value_set_string (value, self->error_message);
@@ -1140,7 +791,7 @@ mcr_port_map_get_property (GObject    *object,
       g_value_set_boolean (value, self->all_interfaces);
       break;
     case PROP_N_CONNECTIONS:
-      g_value_set_uint (value, n_tunnels (self));
+      g_value_set_uint (value, _mcr_port_map_n_tunnels (self));
       break;
     case PROP_TOTAL_CONNECTIONS:
       g_value_set_uint64 (value, self->total_connections);
@@ -1180,9 +831,8 @@ mcr_port_map_class_init (McrPortMapClass *klass)
 
   properties[PROP_SPEC] = g_param_spec_boxed ("spec", NULL, NULL, MCR_TYPE_MAP_SPEC, flags);
   properties[PROP_DEVICE] = g_param_spec_object ("device", NULL, NULL, MCR_TYPE_DEVICE, flags);
-  properties[PROP_STATE] = g_param_spec_int ("state", NULL, NULL, MCR_PORT_MAP_STATE_STARTING,
-                                             MCR_PORT_MAP_STATE_STOPPED,
-                                             MCR_PORT_MAP_STATE_STOPPED, flags);
+  properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, MCR_TYPE_PORT_MAP_STATE,
+                                              MCR_PORT_MAP_STATE_STOPPED, flags);
   properties[PROP_ERROR_MESSAGE] = g_param_spec_string ("error-message", NULL, NULL, NULL, flags);
   properties[PROP_LAST_FAILURE] = g_param_spec_string ("last-failure", NULL, NULL, NULL, flags);
   properties[PROP_LOCAL_PORT] = g_param_spec_uint ("local-port", NULL, NULL, 0, 65535, 0, flags);

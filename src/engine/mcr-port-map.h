@@ -65,6 +65,9 @@ GListModel       *mcr_port_map_get_connections      (McrPortMap       *self);
  * while there is traffic). */
 const McrMapSpec *mcr_port_map_get_spec             (McrPortMap       *self);
 McrDevice        *mcr_port_map_get_device           (McrPortMap       *self);
+/* The map as a -map:/-relaymap: argument for messages: the device named by
+ * its name once it is known. */
+char             *mcr_port_map_dup_argument         (McrPortMap       *self);
 McrPortMapState   mcr_port_map_get_state            (McrPortMap       *self);
 const char       *mcr_port_map_get_error_message    (McrPortMap       *self);
 const char       *mcr_port_map_get_last_failure     (McrPortMap       *self);

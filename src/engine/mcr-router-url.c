@@ -19,6 +19,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "mcr-ids.h"
 #include "mcr-router-url.h"
 #include "mcr-secret.h"
 
@@ -451,8 +452,9 @@ read_map (McrRouterUrl *url,
 
   if (node_id == NULL)
     return invalidf (error, _("'%s' is missing"), "nodeid");
-  if (!g_str_has_prefix (node_id, "node//") || node_id[6] == '\0' || !is_token (node_id))
-    return invalid (error, _("'nodeid' must be a device id starting with \"node//\""));
+  if (!mcr_id_is_valid (node_id, MCR_ID_NODE))
+    return invalid (error, _("'nodeid' must be a device id (node//ID, or node/DOMAIN/ID outside "
+                             "the default domain)"));
 
   spec = mcr_map_spec_new ();
   spec->node_id = g_strdup (node_id);

@@ -95,6 +95,7 @@ handle_serverinfo (McrServer  *self,
   self->features = (guint32) mcr_json_get_int_or (info, "features", 0);
   self->features2 = (guint32) mcr_json_get_int_or (info, "features2", 0);
   mcr_set_string (&self->server_tls_hash, hash);
+  mcr_set_string (&self->domain_id, mcr_json_get_string (info, "domain"));
 
   if (!self->got_serverinfo)
     {

@@ -131,6 +131,7 @@ struct _McrServer
   char               *auth_cookie;
   char               *login_cookie;    /* requested and kept; nothing reads it yet */
   char               *server_tls_hash;
+  char               *domain_id;        /* serverinfo's "domain" */
   guint32             features;
   guint32             features2;
   McrCertInfo        *peer_cert_info;

@@ -23,6 +23,8 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "mcr-enums.h"
+#include "mcr-log.h"
 #include "mcr-secret.h"
 #include "mcr-server-private.h"
 #include "mcr-string-field.h"
@@ -46,32 +48,12 @@ enum
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE (McrServer, mcr_server, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (McrServer, mcr_server, G_TYPE_OBJECT)
 
 static void start_attempt        (McrServer *self);
 static void teardown_connection  (McrServer *self);
 
 /* ---- small things ---- */
-
-static const char *
-state_to_string (McrServerState state)
-{
-  switch (state)
-    {
-    case MCR_SERVER_STATE_DISCONNECTED:
-      return "disconnected";
-    case MCR_SERVER_STATE_CONNECTING:
-      return "connecting";
-    case MCR_SERVER_STATE_CONNECTED:
-      return "connected";
-    case MCR_SERVER_STATE_RECONNECTING:
-      return "reconnecting";
-    case MCR_SERVER_STATE_FAILED:
-      return "failed";
-    default:
-      return "unknown";
-    }
-}
 
 static void
 set_state (McrServer     *self,
@@ -93,8 +75,8 @@ set_state (McrServer     *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
   if (self->state != state)
     {
-      g_debug ("%s: %s -> %s", self->name, state_to_string (self->state),
-               state_to_string (state));
+      g_debug ("%s: %s -> %s", self->name, mcr_enum_nick (MCR_TYPE_SERVER_STATE, self->state),
+               mcr_enum_nick (MCR_TYPE_SERVER_STATE, state));
       self->state = state;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
     }
@@ -163,6 +145,7 @@ mcr_server_finalize (GObject *object)
   g_free (self->user_name);
   g_free (self->user_id);
   g_free (self->server_tls_hash);
+  g_free (self->domain_id);
   g_clear_pointer (&self->peer_cert_info, mcr_cert_info_free);
   G_OBJECT_CLASS (mcr_server_parent_class)->finalize (object);
 }
@@ -178,7 +161,7 @@ mcr_server_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_STATE:
-      g_value_set_int (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
     case PROP_ERROR:
       g_value_set_boxed (value, self->error);
@@ -216,10 +199,8 @@ mcr_server_class_init (McrServerClass *klass)
   object_class->finalize = mcr_server_finalize;
   object_class->get_property = mcr_server_get_property;
 
-  /* An McrServerState. */
-  properties[PROP_STATE] =
-    g_param_spec_int ("state", NULL, NULL, MCR_SERVER_STATE_DISCONNECTED,
-                      MCR_SERVER_STATE_FAILED, MCR_SERVER_STATE_DISCONNECTED, flags);
+  properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, MCR_TYPE_SERVER_STATE,
+                                              MCR_SERVER_STATE_DISCONNECTED, flags);
   properties[PROP_ERROR] = g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR, flags);
   properties[PROP_USER_NAME] = g_param_spec_string ("user-name", NULL, NULL, NULL, flags);
   properties[PROP_USER_ID] = g_param_spec_string ("user-id", NULL, NULL, NULL, flags);
@@ -296,27 +277,20 @@ mcr_server_get_domain (McrServer *self)
   return self->address->domain;
 }
 
+/* The domain the ids of this login's devices carry: what the server said it
+ * is (a domain reached by its own host name has no path), else the path. */
+const char *
+mcr_server_get_domain_id (McrServer *self)
+{
+  g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
+  return self->domain_id != NULL ? self->domain_id : self->address->domain;
+}
+
 const char *
 mcr_server_get_display_name (McrServer *self)
 {
   g_return_val_if_fail (MCR_IS_SERVER (self), NULL);
   return self->name;
-}
-
-gboolean
-mcr_server_has_address (McrServer  *self,
-                        const char *address)
-{
-  g_autoptr(McrServerAddress) parsed = NULL;
-
-  g_return_val_if_fail (MCR_IS_SERVER (self), FALSE);
-
-  if (address == NULL)
-    return FALSE;
-  parsed = mcr_server_address_parse (address, NULL);
-  return parsed != NULL && g_str_equal (parsed->host, self->address->host)
-         && parsed->port == self->address->port
-         && g_strcmp0 (parsed->domain, self->address->domain) == 0;
 }
 
 const char *

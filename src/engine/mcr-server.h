@@ -76,11 +76,8 @@ McrServer      *mcr_server_new                (const char          *address,
                                                GError             **error);
 /* "host[:port][/domain]" as users write it, without the key. */
 const char     *mcr_server_get_display_name   (McrServer           *self);
-/* TRUE if @address ("host[:port][/domain][?key=K]", as mcr_server_new()
- * takes it) names this server: the same host (without case), port and
- * domain; the login key does not count. */
-gboolean        mcr_server_has_address        (McrServer           *self,
-                                               const char          *address);
+/* The domain id of the login ("" for the default one), as in node/DOMAIN/ID. */
+const char     *mcr_server_get_domain_id      (McrServer           *self);
 McrTlsPolicy   *mcr_server_get_tls_policy     (McrServer           *self);
 void            mcr_server_set_proxy_uri      (McrServer           *self,
                                                const char          *uri);

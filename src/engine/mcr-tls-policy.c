@@ -47,7 +47,7 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_TYPE (McrTlsPolicy, mcr_tls_policy, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (McrTlsPolicy, mcr_tls_policy, G_TYPE_OBJECT)
 
 G_DEFINE_BOXED_TYPE (McrCertInfo, mcr_cert_info, mcr_cert_info_copy, mcr_cert_info_free)
 

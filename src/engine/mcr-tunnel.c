@@ -16,8 +16,13 @@
  * program shuts down its sending side we stop reading it, keep delivering
  * what the device sends, and close the tunnel when the device closes or
  * after MCR_TUNNEL_DEFAULT_HALF_CLOSE_TIMEOUT seconds in which nothing came
- * back. A local program that went away altogether shows up sooner: the next
- * write to it fails and the tunnel closes at once.
+ * back. A local program that went away altogether (close(), or it exited)
+ * must not wait for that: its FIN looks the same, but for a peer on this
+ * host the kernel says whether a program still owns the socket
+ * (mcr-peer-state.c), so a full close ends the tunnel at once, and a
+ * half-closed peer that closes later is noticed within HALF_CLOSE_CHECK_MS.
+ * For a peer on another host the next write to it fails and the tunnel
+ * closes then, or the timeout ends it.
  */
 #define G_LOG_DOMAIN "mcr-tunnel"
 
@@ -27,8 +32,10 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "mcr-enums.h"
 #include "mcr-io-source.h"
 #include "mcr-map-spec.h"
+#include "mcr-peer-state.h"
 #include "mcr-tunnel.h"
 
 /* Datagrams held per UDP peer until the relay is joined. */
@@ -39,6 +46,9 @@
 /* Unread local input thrown away before closing, so that close() sends FIN
  * (after what is still queued for the local program) rather than RST. */
 #define DRAIN_LIMIT        (256 * 1024)
+/* How often a half-closed local peer on this host is asked whether it has
+ * closed its socket altogether. */
+#define HALF_CLOSE_CHECK_MS 100
 
 struct _McrTunnel
 {
@@ -55,6 +65,7 @@ struct _McrTunnel
   GPollableOutputStream *local_out;
   GSource               *local_source;  /* reading (G_IO_IN), a write pending (G_IO_OUT) */
   gboolean               local_eof;
+  gboolean               peer_checkable;  /* half-closed, and the kernel can say when it closes */
 
   /* UDP */
   GSocket               *udp_socket;
@@ -250,6 +261,9 @@ arm_idle (McrTunnel *self,
 {
   guint ms = (guint) MAX (delay_us / 1000, 1);
 
+  if (self->peer_checkable)
+    ms = MIN (ms, HALF_CLOSE_CHECK_MS);
+
   mcr_source_attach (&self->idle_source, g_timeout_source_new (ms), self->context, on_idle_check,
                      self);
 }
@@ -262,6 +276,13 @@ on_idle_check (gpointer user_data)
   gint64 quiet_for = g_get_monotonic_time () - self->last_activity;
 
   g_clear_pointer (&self->idle_source, g_source_unref);
+  if (self->peer_checkable && self->local != NULL &&
+      mcr_peer_state_query (g_socket_connection_get_socket (self->local)) == MCR_PEER_STATE_CLOSED)
+    {
+      g_debug ("tunnel from %s: the local program closed its socket: closing", self->peer);
+      close_from_local (self);
+      return G_SOURCE_REMOVE;
+    }
   /* One timer per tunnel, moved only when it fires: traffic just stamps
    * last_activity. */
   if (quiet_for < idle_us)
@@ -411,13 +432,21 @@ on_ws_receive (McrWebSocket        *ws,
 static void
 local_eof (McrTunnel *self)
 {
-  g_debug ("tunnel from %s: the local side finished sending", self->peer);
+  McrPeerState peer = mcr_peer_state_query (g_socket_connection_get_socket (self->local));
+
+  g_debug ("tunnel from %s: the local side finished sending (%s)", self->peer,
+           peer == MCR_PEER_STATE_CLOSED ? "closed" :
+           peer == MCR_PEER_STATE_OPEN ? "half-closed" : "closed or half-closed");
   self->local_eof = TRUE;
   local_events (self, 0, G_IO_IN);
-  if (self->idle_timeout == 0)
+  if (self->idle_timeout == 0 || peer == MCR_PEER_STATE_CLOSED)
     close_from_local (self);
   else
-    start_idle (self);
+    {
+      self->peer_checkable = peer == MCR_PEER_STATE_OPEN;
+      mcr_source_clear (&self->idle_source);
+      start_idle (self);
+    }
 }
 
 static void
@@ -789,7 +818,7 @@ mcr_tunnel_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_STATE:
-      g_value_set_int (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
     case PROP_PEER:
       g_value_set_string (value, self->peer);
@@ -818,9 +847,8 @@ mcr_tunnel_class_init (McrTunnelClass *klass)
   object_class->finalize = mcr_tunnel_finalize;
   object_class->get_property = mcr_tunnel_get_property;
 
-  properties[PROP_STATE] = g_param_spec_int ("state", NULL, NULL, MCR_TUNNEL_STATE_CONNECTING,
-                                             MCR_TUNNEL_STATE_CLOSED, MCR_TUNNEL_STATE_CONNECTING,
-                                             flags);
+  properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, MCR_TYPE_TUNNEL_STATE,
+                                              MCR_TUNNEL_STATE_CONNECTING, flags);
   properties[PROP_PEER] = g_param_spec_string ("peer", NULL, NULL, NULL, flags);
   properties[PROP_START_TIME] = g_param_spec_int64 ("start-time", NULL, NULL, 0, G_MAXINT64, 0,
                                                     flags);

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "mcr-enums.h"
 #include "mcr-io-source.h"
 #include "mcr-tls-stream.h"
 #include "mcr-websocket-frame.h"
@@ -907,7 +908,7 @@ mcr_websocket_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_STATE:
-      g_value_set_int (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -924,9 +925,8 @@ mcr_websocket_class_init (McrWebSocketClass *klass)
   object_class->get_property = mcr_websocket_get_property;
 
   properties[PROP_STATE] =
-    g_param_spec_int ("state", NULL, NULL, MCR_WEBSOCKET_STATE_NEW, MCR_WEBSOCKET_STATE_CLOSED,
-                      MCR_WEBSOCKET_STATE_NEW,
-                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_enum ("state", NULL, NULL, MCR_TYPE_WEBSOCKET_STATE, MCR_WEBSOCKET_STATE_NEW,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_WRITABLE] = g_signal_new ("writable", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,

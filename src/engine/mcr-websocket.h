@@ -13,7 +13,7 @@ G_BEGIN_DECLS
 
 #define MCR_WEBSOCKET_ERROR (mcr_websocket_error_quark ())
 
-typedef enum
+typedef enum /*< underscore_name=mcr_websocket_error_code >*/
 {
   MCR_WEBSOCKET_ERROR_HANDSHAKE, /* the server did not accept the upgrade */
   MCR_WEBSOCKET_ERROR_PROTOCOL,  /* the peer broke RFC 6455 */
@@ -22,7 +22,7 @@ typedef enum
   MCR_WEBSOCKET_ERROR_TIMEOUT,   /* no upgrade, or no close reply, in time */
 } McrWebSocketErrorCode;
 
-typedef enum
+typedef enum /*< underscore_name=mcr_websocket_state >*/
 {
   MCR_WEBSOCKET_STATE_NEW,
   MCR_WEBSOCKET_STATE_CONNECTING,
@@ -32,7 +32,7 @@ typedef enum
 } McrWebSocketState;
 
 /* Opcodes of data messages. */
-typedef enum
+typedef enum /*< underscore_name=mcr_websocket_data_type >*/
 {
   MCR_WEBSOCKET_TEXT   = 1,
   MCR_WEBSOCKET_BINARY = 2,

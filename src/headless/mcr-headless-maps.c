@@ -34,7 +34,7 @@ struct _McrHeadlessMaps
 static char *
 map_argument (McrPortMap *map)
 {
-  return mcr_map_spec_to_argument (mcr_port_map_get_spec (map));
+  return mcr_port_map_dup_argument (map);
 }
 
 static void

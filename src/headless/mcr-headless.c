@@ -20,6 +20,11 @@
  * is open MCR_AUTO_EXIT_GRACE_S seconds later. Then the run ends with
  * status 0.
  *
+ * Run by systemd (data/systemd, Type=notify) it says how it is doing
+ * (mcr-sd-notify.c): STATUS= at each step, READY=1 once every map that
+ * could start listens, STOPPING=1 on SIGTERM; the password then comes from
+ * the credential "password" (mcr-password-file.c).
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #define G_LOG_DOMAIN "mcr-headless"
@@ -34,7 +39,9 @@
 #include "mcr-headless.h"
 #include "mcr-headless-maps.h"
 #include "mcr-map-file.h"
+#include "mcr-password-file.h"
 #include "mcr-router-url.h"
+#include "mcr-sd-notify.h"
 #include "mcr-secret.h"
 #include "mcr-server-address.h"
 #include "mcr-server.h"
@@ -69,7 +76,8 @@ headless_quit (McrHeadless *h,
   g_main_loop_quit (h->loop);
 }
 
-/* The password: -pass:, else --password-stdin, else MCROUTER_PASSWORD. */
+/* The password: -pass:, else --password-stdin, else --password-file, else
+ * the systemd credential "password", else MCROUTER_PASSWORD. */
 static gboolean
 read_password (McrHeadless *h,
                GError     **error)
@@ -95,8 +103,25 @@ read_password (McrHeadless *h,
       line[terminator] = '\0';
       h->password = g_steal_pointer (&line);
     }
-  else if (env != NULL)
-    h->password = g_strdup (env);
+  else if (h->options->password_file != NULL)
+    {
+      h->password = mcr_password_file_read (h->options->password_file, error);
+      if (h->password == NULL)
+        return FALSE;
+    }
+  else
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      h->password = mcr_password_credential_read ("password", &local_error);
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (h->password == NULL && env != NULL)
+        h->password = g_strdup (env);
+    }
   /* Last, a password saved in a file (the Windows router never writes one,
    * but reads it). */
   for (guint i = 0; h->password == NULL && i < h->files->len; i++)
@@ -181,10 +206,22 @@ on_auto_exit (McrPortMap *map,
               gpointer    user_data)
 {
   McrHeadless *h = user_data;
-  g_autofree char *arg = mcr_map_spec_to_argument (mcr_port_map_get_spec (map));
+  g_autofree char *arg = mcr_port_map_dup_argument (map);
 
   g_printerr (_("meshcentral-router: %s: its connection ended; quitting (autoexit)\n"), arg);
   headless_quit (h, 0);
+}
+
+/* systemd (Type=notify) hears that the service is up once every map that
+ * could start listens. */
+static void
+notify_ready (McrHeadless *h,
+              guint        listening,
+              guint        maps)
+{
+  mcr_sd_notify_status (_("Logged in to %s; maps listening: %u of %u"),
+                        mcr_server_get_display_name (h->server), listening, maps);
+  mcr_sd_notify ("READY=1");
 }
 
 /* The -map:/-relaymap: maps, the files' maps and the link's automatic map;
@@ -193,6 +230,7 @@ static void
 start_maps (McrHeadless *h)
 {
   g_autoptr(GPtrArray) specs = g_ptr_array_new ();
+  guint started;
 
   if (h->maps != NULL)
     return;
@@ -214,14 +252,20 @@ start_maps (McrHeadless *h)
   if (h->link != NULL && h->link->map != NULL)
     g_ptr_array_add (specs, h->link->map);
   if (specs->len == 0)
-    return;
+    {
+      notify_ready (h, 0, 0);
+      return;
+    }
   h->maps = mcr_headless_maps_new (h->server, h->options->all_interfaces);
   mcr_headless_maps_set_auto_exit_func (h->maps, on_auto_exit, h);
-  if (mcr_headless_maps_start (h->maps, specs) == 0)
+  started = mcr_headless_maps_start (h->maps, specs);
+  if (started == 0)
     {
       g_printerr (_("meshcentral-router: no map could start\n"));
       headless_quit (h, EXIT_LOGIN_FAILED);
+      return;
     }
+  notify_ready (h, started, specs->len);
 }
 
 static void
@@ -309,10 +353,12 @@ on_state_changed (McrServer   *server,
     case MCR_SERVER_STATE_RECONNECTING:
       g_printerr (_("meshcentral-router: %s; reconnecting\n"),
                   error ? error->message : _("connection lost"));
+      mcr_sd_notify_status (_("Reconnecting to %s"), mcr_server_get_display_name (server));
       break;
     case MCR_SERVER_STATE_CONNECTED:
       g_printerr (_("meshcentral-router: connected to %s again\n"),
                   mcr_server_get_display_name (server));
+      mcr_sd_notify_status (_("Connected to %s"), mcr_server_get_display_name (server));
       break;
     case MCR_SERVER_STATE_FAILED:
       g_printerr ("meshcentral-router: %s\n", error ? error->message : _("disconnected"));
@@ -338,6 +384,7 @@ headless_login (McrHeadless *h)
       credentials.auth_cookie = h->link->auth_cookie;
     }
 
+  mcr_sd_notify_status (_("Logging in to %s"), mcr_server_get_display_name (h->server));
   g_signal_connect (h->server, "devices-loaded", G_CALLBACK (on_devices_loaded), h);
   g_signal_connect (h->server, "notify::state", G_CALLBACK (on_state_changed), h);
   mcr_server_login_async (h->server, &credentials, NULL, on_login_done, h);
@@ -349,6 +396,7 @@ on_signal (gpointer user_data)
   McrHeadless *h = user_data;
 
   g_debug ("stopping on a signal");
+  mcr_sd_notify ("STOPPING=1");
   headless_quit (h, 0);
   return G_SOURCE_CONTINUE;
 }

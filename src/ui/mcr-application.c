@@ -7,6 +7,9 @@
  * each of its windows, hidden or not), and a notification says so, with
  * Show Window and Quit. Launching the application again, or app.show-window,
  * shows it. With no active map, closing the window quits as usual.
+ * Where the desktop shows a tray icon (mcr-tray.c, registered with a
+ * StatusNotifierWatcher), closing the window always hides it into the icon,
+ * with no notification; the icon's menu shows it again or quits.
  */
 #define G_LOG_DOMAIN "mcr-application"
 
@@ -15,11 +18,15 @@
 #include <glib/gi18n.h>
 
 #include "mcr-application.h"
+#include "mcr-autostart.h"
 #include "mcr-custom-apps-dialog.h"
 #include "mcr-debug-log-window.h"
 #include "mcr-debug-log.h"
+#include "mcr-settings-schema.h"
 #include "mcr-notifier.h"
+#include "mcr-secret-store.h"
 #include "mcr-settings-dialog.h"
+#include "mcr-tray.h"
 #include "mcr-window.h"
 
 struct _McrApplication
@@ -31,6 +38,8 @@ struct _McrApplication
   GtkWindow     *debug_log_window; /* hidden on close, destroyed at shutdown */
   GtkCssProvider *css;
   McrNotifier   *notifier;
+  McrTray       *tray;          /* the icon, where the desktop has a tray */
+  McrAutostart  *autostart;     /* follows the start-at-login setting */
   gboolean       options_applied;
   gboolean       held;          /* -tray: held until the window shows */
   gboolean       quitting;      /* app.quit: closing the window must not hide it */
@@ -54,7 +63,17 @@ on_close_request (McrWindow      *window,
 {
   guint n = mcr_session_get_n_active_maps (mcr_window_get_session (window));
 
-  if (self->quitting || n == 0)
+  if (self->quitting)
+    return FALSE;
+  /* With the icon in the tray, the window goes there; else the
+   * notification says where the maps went. */
+  if (self->tray != NULL && mcr_tray_get_registered (self->tray))
+    {
+      g_debug ("the window closed: running on in the tray");
+      gtk_widget_set_visible (GTK_WIDGET (window), FALSE);
+      return TRUE;
+    }
+  if (n == 0)
     return FALSE;
   g_debug ("the window closed with %u active maps: running on in the background", n);
   gtk_widget_set_visible (GTK_WIDGET (window), FALSE);
@@ -85,6 +104,7 @@ on_window_destroy (McrWindow      *window,
                    McrApplication *self)
 {
   g_clear_object (&self->notifier);
+  g_clear_object (&self->tray);
 }
 
 static McrWindow *
@@ -100,11 +120,69 @@ ensure_window (McrApplication *self)
       g_signal_connect_swapped (session, "auto-exit", G_CALLBACK (g_application_quit), self);
       g_clear_object (&self->notifier);
       self->notifier = mcr_notifier_new (G_APPLICATION (self), session);
+      g_clear_object (&self->tray);
+      self->tray = mcr_tray_new (G_APPLICATION (self), session);
       g_signal_connect_after (window, "close-request", G_CALLBACK (on_close_request), self);
       g_signal_connect (window, "notify::visible", G_CALLBACK (on_window_visible), self);
       g_signal_connect (window, "destroy", G_CALLBACK (on_window_destroy), self);
     }
   return window;
+}
+
+static void
+password_found (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(McrApplication) self = user_data;
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(GError) error = NULL;
+  char *password = mcr_secret_store_lookup_finish (MCR_SECRET_STORE (source), result, &error);
+  McrWindow *window = get_window (self);
+
+  if (window == NULL)
+    {
+      mcr_secret_wipe_free (password);
+      return;
+    }
+  if (password != NULL)
+    {
+      g_debug ("-tray: logging in to the last server with the password from the keyring");
+      self->options->host = g_settings_get_string (settings, "last-server");
+      self->options->user = g_settings_get_string (settings, "last-user");
+      self->options->password = g_strdup (password);
+      mcr_secret_wipe_free (password);
+    }
+  else
+    g_debug ("-tray: no password in the keyring (%s)", error ? error->message : "none stored");
+  mcr_window_apply_options (window, self->options);
+}
+
+/* -tray with nothing to log into (as started at login): the last server
+ * and user, with the password the keyring remembers for them. TRUE when
+ * the options are applied once the keyring has answered. */
+static gboolean
+login_from_keyring (McrApplication *self)
+{
+  McrOptions *options = self->options;
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(McrSecretStore) secrets = NULL;
+  g_autofree char *server = NULL;
+  g_autofree char *user = NULL;
+
+  if (!options->tray || options->host != NULL || options->user != NULL
+      || options->password != NULL || (options->files != NULL && options->files->len > 0)
+      || (options->urls != NULL && options->urls->len > 0)
+      || !g_settings_get_boolean (settings, "remember-password"))
+    return FALSE;
+  server = g_settings_get_string (settings, "last-server");
+  user = g_settings_get_string (settings, "last-user");
+  if (*server == '\0' || *user == '\0')
+    return FALSE;
+  secrets = mcr_secret_store_new ();
+  mcr_secret_store_lookup_async (secrets, server, user, MCR_SECRET_KIND_PASSWORD, NULL,
+                                 password_found, g_object_ref (self));
+  return TRUE;
 }
 
 static void
@@ -125,7 +203,8 @@ mcr_application_activate (GApplication *app)
         }
       else
         gtk_window_present (GTK_WINDOW (window));
-      mcr_window_apply_options (window, self->options);
+      if (!login_from_keyring (self))
+        mcr_window_apply_options (window, self->options);
       return;
     }
   gtk_window_present (GTK_WINDOW (window));
@@ -266,6 +345,12 @@ mcr_application_startup (GApplication *app)
                                                   GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
     }
   gtk_window_set_default_icon_name (APP_ID);
+  if (self->autostart == NULL)
+    {
+      g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+
+      self->autostart = mcr_autostart_new (settings);
+    }
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
@@ -296,6 +381,8 @@ mcr_application_finalize (GObject *object)
 
   g_clear_pointer (&self->options, mcr_options_free);
   g_clear_object (&self->notifier);
+  g_clear_object (&self->tray);
+  g_clear_object (&self->autostart);
   g_clear_object (&self->debug_log);
   g_clear_object (&self->css);
   G_OBJECT_CLASS (mcr_application_parent_class)->finalize (object);
@@ -351,7 +438,14 @@ mcr_application_run (McrOptions *options,
 {
   g_autoptr(McrApplication) app = NULL;
   g_autofree char *password = NULL;
+  g_autoptr(GError) error = NULL;
 
+  if (!mcr_settings_schema_ensure (&error))
+    {
+      g_printerr ("meshcentral-router: %s\n", error->message);
+      mcr_options_free (options);
+      return 1;
+    }
   /* The password must not reach the programs we start for maps. */
   password = g_strdup (g_getenv ("MCROUTER_PASSWORD"));
   if (password != NULL && options->password == NULL)

@@ -3,16 +3,20 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * devices → filter (search, hide offline) → sort (name, or group then name)
- * → group headers → selection → list view. The engine's models do not tell
- * sorters and filters when a device changes, so the page watches its devices
- * and asks for a refilter when one of them does.
+ * → group headers → selection → list view. The engine's device list puts a
+ * device back in its place when its name, group or online state changes, so
+ * GTK's filter and sort models look at that one device again; nothing here
+ * walks the whole list when one device changes. The online count is a
+ * filter model of its own, kept up to date the same way.
  */
 #define G_LOG_DOMAIN "mcr-devices-page"
 
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
+#include "mcr-device.h"
 #include "mcr-device-row.h"
 #include "mcr-device-sections.h"
 #include "mcr-devices-page.h"
@@ -28,20 +32,21 @@ struct _McrDevicesPage
   GtkLabel           *empty_description;
   GtkImage           *empty_image;
   GtkLabel           *count_label;
+  GtkSpinner         *loading_spinner;
   GMenuModel         *device_menu;
 
   GSettings          *settings;
   GListModel         *devices;
-  GHashTable         *watched;       /* McrDevice → notify handler id */
+  GtkFilterListModel *online_model;  /* the online devices: their count */
   GtkCustomFilter    *filter;
   GtkFilterListModel *filter_model;
-  GtkCustomSorter    *sorter;
+  GtkSorter          *by_name;
+  GtkSorter          *by_group_sorter;
   GtkSortListModel   *sort_model;
   McrDeviceSections  *sections;
   GtkSingleSelection *selection;
   GtkWidget          *popover;
   char               *search;        /* casefolded */
-  guint               refresh_id;
   gboolean            loading;
   gboolean            hide_offline;
   gboolean            by_group;
@@ -89,23 +94,51 @@ mcr_devices_page_get_property (GObject    *object,
     }
 }
 
-static char *
-device_string (gpointer    device,
-               const char *property)
+/* What a search looks in, casefolded once per device (and again only when
+ * its name or group name changed): "name\ngroup". A search is one line, so
+ * it never matches across the two. */
+typedef struct
 {
-  char *value = NULL;
+  char *name;
+  char *group;
+  char *folded;
+} SearchText;
 
-  g_object_get (device, property, &value, NULL);
-  return value != NULL ? value : g_strdup ("");
+static void
+search_text_free (gpointer data)
+{
+  SearchText *text = data;
+
+  g_free (text->name);
+  g_free (text->group);
+  g_free (text->folded);
+  g_free (text);
 }
 
-static gboolean
-contains_casefold (const char *haystack,
-                   const char *needle)
+static const char *
+search_text (McrDevice *device)
 {
-  g_autofree char *folded = g_utf8_casefold (haystack, -1);
+  static GQuark quark;
+  const char *name = mcr_device_get_name (device);
+  const char *group = mcr_device_get_group_name (device);
+  SearchText *text;
 
-  return strstr (folded, needle) != NULL;
+  if (quark == 0)
+    quark = g_quark_from_static_string ("mcr-devices-page-search-text");
+  name = name != NULL ? name : "";
+  group = group != NULL ? group : "";
+  text = g_object_get_qdata (G_OBJECT (device), quark);
+  if (text == NULL || strcmp (text->name, name) != 0 || strcmp (text->group, group) != 0)
+    {
+      g_autofree char *joined = g_strconcat (name, "\n", group, NULL);
+
+      text = g_new0 (SearchText, 1);
+      text->name = g_strdup (name);
+      text->group = g_strdup (group);
+      text->folded = g_utf8_casefold (joined, -1);
+      g_object_set_qdata_full (G_OBJECT (device), quark, text, search_text_free);
+    }
+  return text->folded;
 }
 
 static gboolean
@@ -113,54 +146,38 @@ filter_device (gpointer item,
                gpointer user_data)
 {
   McrDevicesPage *self = user_data;
-  g_autofree char *name = NULL;
-  g_autofree char *group = NULL;
+  McrDevice *device = MCR_DEVICE (item);
 
-  if (self->hide_offline)
-    {
-      gboolean online = FALSE;
-
-      g_object_get (item, "online", &online, NULL);
-      if (!online)
-        return FALSE;
-    }
+  if (self->hide_offline && !mcr_device_get_online (device))
+    return FALSE;
   if (self->search == NULL)
     return TRUE;
-  name = device_string (item, "name");
-  group = device_string (item, "group-name");
-  return contains_casefold (name, self->search) || contains_casefold (group, self->search);
+  return strstr (search_text (device), self->search) != NULL;
 }
 
-static int
-sort_devices (gconstpointer a,
-              gconstpointer b,
-              gpointer      user_data)
+static GtkSorter *
+string_sorter (const char *property)
 {
-  McrDevicesPage *self = user_data;
-  int result = 0;
+  GtkStringSorter *sorter =
+    gtk_string_sorter_new (gtk_property_expression_new (MCR_TYPE_DEVICE, NULL, property));
 
-  if (self->by_group)
-    {
-      g_autofree char *ga = device_string ((gpointer) a, "group-name");
-      g_autofree char *gb = device_string ((gpointer) b, "group-name");
+  gtk_string_sorter_set_ignore_case (sorter, TRUE);
+  return GTK_SORTER (sorter);
+}
 
-      result = g_utf8_collate (ga, gb);
-    }
-  if (result == 0)
-    {
-      g_autofree char *na = device_string ((gpointer) a, "name");
-      g_autofree char *nb = device_string ((gpointer) b, "name");
+/* Name (then id, so that equal names keep one order); or group, name, id.
+ * String sorters hand the sort model a collation key per device, made once
+ * when the device comes in, not at each comparison. */
+static GtkSorter *
+devices_sorter (gboolean by_group)
+{
+  GtkMultiSorter *sorter = gtk_multi_sorter_new ();
 
-      result = g_utf8_collate (na, nb);
-    }
-  if (result == 0)
-    {
-      g_autofree char *ia = device_string ((gpointer) a, "id");
-      g_autofree char *ib = device_string ((gpointer) b, "id");
-
-      result = g_strcmp0 (ia, ib);
-    }
-  return result < 0 ? GTK_ORDERING_SMALLER : result > 0 ? GTK_ORDERING_LARGER : GTK_ORDERING_EQUAL;
+  if (by_group)
+    gtk_multi_sorter_append (sorter, string_sorter ("group-name"));
+  gtk_multi_sorter_append (sorter, string_sorter ("name"));
+  gtk_multi_sorter_append (sorter, string_sorter ("id"));
+  return GTK_SORTER (sorter);
 }
 
 static void
@@ -168,23 +185,23 @@ update_state (McrDevicesPage *self)
 {
   guint shown = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
   guint total = self->devices != NULL ? g_list_model_get_n_items (self->devices) : 0;
-  guint online = 0;
+  guint online = g_list_model_get_n_items (G_LIST_MODEL (self->online_model));
   g_autofree char *count = NULL;
   g_autofree char *no_match = NULL;
 
-  for (guint i = 0; i < total; i++)
-    {
-      g_autoptr(GObject) device = g_list_model_get_item (self->devices, i);
-      gboolean is_online = FALSE;
-
-      g_object_get (device, "online", &is_online, NULL);
-      online += is_online;
-    }
-  /* Translators: "3 devices, 2 online" */
-  count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u device, %u online",
-                                        "%u devices, %u online", total),
-                           total, online);
+  if (self->search != NULL)
+    /* Translators: a search shows some of the devices: "10 of 20,000 devices" */
+    count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%'u of %'u device",
+                                          "%'u of %'u devices", total),
+                             shown, total);
+  else
+    /* Translators: "3 devices, 2 online" */
+    count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%'u device, %'u online",
+                                          "%'u devices, %'u online", total),
+                             total, online);
   gtk_label_set_text (self->count_label, total > 0 ? count : "");
+  /* A spinner spins (and the frame clock ticks) only while it is seen. */
+  gtk_spinner_set_spinning (self->loading_spinner, self->loading);
 
   if (self->loading)
     {
@@ -223,76 +240,6 @@ update_state (McrDevicesPage *self)
   gtk_stack_set_visible_child_name (self->content_stack, "empty");
 }
 
-static gboolean
-refresh_now (gpointer user_data)
-{
-  McrDevicesPage *self = user_data;
-
-  self->refresh_id = 0;
-  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
-  gtk_sorter_changed (GTK_SORTER (self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
-  update_state (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-queue_refresh (McrDevicesPage *self)
-{
-  if (self->refresh_id == 0)
-    self->refresh_id = g_idle_add_full (G_PRIORITY_DEFAULT, refresh_now, self, NULL);
-}
-
-static void
-on_device_notify (GObject        *device,
-                  GParamSpec     *pspec,
-                  McrDevicesPage *self)
-{
-  const char *name = g_param_spec_get_name (pspec);
-
-  if (g_str_equal (name, "online") || g_str_equal (name, "name")
-      || g_str_equal (name, "group-name"))
-    queue_refresh (self);
-}
-
-static void
-unwatch_all (McrDevicesPage *self)
-{
-  GHashTableIter iter;
-  gpointer device, handler;
-
-  g_hash_table_iter_init (&iter, self->watched);
-  while (g_hash_table_iter_next (&iter, &device, &handler))
-    g_signal_handler_disconnect (device, GPOINTER_TO_SIZE (handler));
-  g_hash_table_remove_all (self->watched);
-}
-
-/* Watches exactly the devices in the model; lists are short (hundreds). */
-static void
-rewatch (McrDevicesPage *self)
-{
-  g_autoptr(GHashTable) now = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
-  guint n = self->devices != NULL ? g_list_model_get_n_items (self->devices) : 0;
-  GHashTableIter iter;
-  gpointer device, handler;
-
-  for (guint i = 0; i < n; i++)
-    {
-      GObject *item = g_list_model_get_item (self->devices, i);
-      gulong id;
-
-      if (g_hash_table_steal_extended (self->watched, item, NULL, &handler))
-        id = GPOINTER_TO_SIZE (handler);
-      else
-        id = g_signal_connect (item, "notify", G_CALLBACK (on_device_notify), self);
-      g_hash_table_insert (now, item, GSIZE_TO_POINTER (id));
-    }
-  unwatch_all (self);
-
-  g_hash_table_iter_init (&iter, now);
-  while (g_hash_table_iter_next (&iter, &device, &handler))
-    g_hash_table_insert (self->watched, g_object_ref (device), handler);
-}
-
 static void
 on_devices_changed (GListModel     *model,
                     guint           position,
@@ -300,8 +247,17 @@ on_devices_changed (GListModel     *model,
                     guint           added,
                     McrDevicesPage *self)
 {
-  rewatch (self);
   update_state (self);
+}
+
+/* The list opens at its top, and a search shows its first matches: the
+ * list view otherwise keeps the row it showed in sight, wherever it went. */
+static void
+scroll_to_top (McrDevicesPage *self)
+{
+  /* (GtkListView warns when asked to scroll an empty list.) */
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->sections)) > 0)
+    gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", 0);
 }
 
 static void
@@ -320,10 +276,20 @@ on_search_changed (McrDevicesPage *self)
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
   g_autofree char *stripped = g_strstrip (g_strdup (text));
 
-  g_clear_pointer (&self->search, g_free);
+  g_autofree char *old = g_steal_pointer (&self->search);
+  GtkFilterChange change = GTK_FILTER_CHANGE_DIFFERENT;
+
   if (*stripped != '\0')
     self->search = g_utf8_casefold (stripped, -1);
-  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  if (g_strcmp0 (old, self->search) == 0)
+    return;
+  /* Typing on narrows the matches: only those shown are looked at again. */
+  if (self->search != NULL && (old == NULL || strstr (self->search, old) != NULL))
+    change = GTK_FILTER_CHANGE_MORE_STRICT;
+  else if (old != NULL && (self->search == NULL || strstr (old, self->search) != NULL))
+    change = GTK_FILTER_CHANGE_LESS_STRICT;
+  gtk_filter_changed (GTK_FILTER (self->filter), change);
+  scroll_to_top (self);
   update_state (self);
 }
 
@@ -352,11 +318,25 @@ on_setting_changed (GSettings      *settings,
 {
   g_autofree char *sort_by = g_settings_get_string (settings, "sort-by");
 
-  self->hide_offline = g_settings_get_boolean (settings, "hide-offline");
-  self->by_group = g_str_equal (sort_by, "group");
-  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
-  gtk_sorter_changed (GTK_SORTER (self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
-  mcr_device_sections_set_headers (self->sections, self->by_group);
+  gboolean hide_offline = g_settings_get_boolean (settings, "hide-offline");
+  gboolean by_group = g_str_equal (sort_by, "group");
+
+  if (hide_offline != self->hide_offline || key == NULL)
+    {
+      GtkFilterChange change = hide_offline ? GTK_FILTER_CHANGE_MORE_STRICT
+                                            : GTK_FILTER_CHANGE_LESS_STRICT;
+
+      self->hide_offline = hide_offline;
+      gtk_filter_changed (GTK_FILTER (self->filter), change);
+    }
+  if (by_group != self->by_group || key == NULL)
+    {
+      self->by_group = by_group;
+      gtk_sort_list_model_set_sorter (self->sort_model, by_group ? self->by_group_sorter
+                                                                 : self->by_name);
+      mcr_device_sections_set_headers (self->sections, self->by_group);
+    }
+  scroll_to_top (self);
   update_state (self);
 }
 
@@ -481,7 +461,6 @@ mcr_devices_page_dispose (GObject *object)
 {
   McrDevicesPage *self = MCR_DEVICES_PAGE (object);
 
-  g_clear_handle_id (&self->refresh_id, g_source_remove);
   mcr_devices_page_set_devices (self, NULL);
   g_clear_pointer (&self->popover, gtk_widget_unparent);
   if (self->sections != NULL)
@@ -493,6 +472,9 @@ mcr_devices_page_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (object), MCR_TYPE_DEVICES_PAGE);
   g_clear_object (&self->selection);
   g_clear_object (&self->sections);
+  g_clear_object (&self->online_model);
+  g_clear_object (&self->by_name);
+  g_clear_object (&self->by_group_sorter);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (mcr_devices_page_parent_class)->dispose (object);
 }
@@ -502,7 +484,6 @@ mcr_devices_page_finalize (GObject *object)
 {
   McrDevicesPage *self = MCR_DEVICES_PAGE (object);
 
-  g_clear_pointer (&self->watched, g_hash_table_unref);
   g_clear_pointer (&self->search, g_free);
   G_OBJECT_CLASS (mcr_devices_page_parent_class)->finalize (object);
 }
@@ -535,6 +516,7 @@ mcr_devices_page_class_init (McrDevicesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, empty_description);
   gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, empty_image);
   gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, count_label);
+  gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, loading_spinner);
   gtk_widget_class_bind_template_child (widget_class, McrDevicesPage, device_menu);
 
   gtk_widget_class_install_action (widget_class, "devices.context-menu", NULL,
@@ -562,7 +544,6 @@ mcr_devices_page_init (McrDevicesPage *self)
   g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (on_search_changed), self);
   g_signal_connect_swapped (self->search_entry, "stop-search", G_CALLBACK (on_stop_search), self);
   g_signal_connect_swapped (self->list_view, "activate", G_CALLBACK (on_list_activate), self);
-  self->watched = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->settings = g_settings_new (APP_ID);
 
   hide_offline = g_settings_create_action (self->settings, "hide-offline");
@@ -571,11 +552,15 @@ mcr_devices_page_init (McrDevicesPage *self)
   g_action_map_add_action (G_ACTION_MAP (group), sort_by);
   gtk_widget_insert_action_group (GTK_WIDGET (self), "devices", G_ACTION_GROUP (group));
 
+  self->online_model =
+    gtk_filter_list_model_new (NULL, GTK_FILTER (gtk_bool_filter_new (
+                                 gtk_property_expression_new (MCR_TYPE_DEVICE, NULL, "online"))));
   self->filter = gtk_custom_filter_new (filter_device, self, NULL);
   self->filter_model = gtk_filter_list_model_new (NULL, GTK_FILTER (self->filter));
-  self->sorter = gtk_custom_sorter_new (sort_devices, self, NULL);
+  self->by_name = devices_sorter (FALSE);
+  self->by_group_sorter = devices_sorter (TRUE);
   self->sort_model = gtk_sort_list_model_new (G_LIST_MODEL (self->filter_model),
-                                              GTK_SORTER (self->sorter));
+                                              g_object_ref (self->by_name));
   self->sections = mcr_device_sections_new (G_LIST_MODEL (self->sort_model));
   g_object_unref (self->sort_model); /* owned by the sections model now */
   self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->sections)));
@@ -620,17 +605,19 @@ mcr_devices_page_set_devices (McrDevicesPage *self,
     return;
   if (self->devices != NULL)
     g_signal_handlers_disconnect_by_func (self->devices, on_devices_changed, self);
-  unwatch_all (self);
   g_set_object (&self->devices, devices);
   if (self->filter_model != NULL)
-    gtk_filter_list_model_set_model (self->filter_model, devices);
-  if (devices != NULL)
     {
-      g_signal_connect (devices, "items-changed", G_CALLBACK (on_devices_changed), self);
-      rewatch (self);
+      gtk_filter_list_model_set_model (self->online_model, devices);
+      gtk_filter_list_model_set_model (self->filter_model, devices);
     }
+  if (devices != NULL)
+    g_signal_connect (devices, "items-changed", G_CALLBACK (on_devices_changed), self);
   if (self->count_label != NULL)
-    update_state (self);
+    {
+      scroll_to_top (self);
+      update_state (self);
+    }
 }
 
 void
@@ -638,6 +625,8 @@ mcr_devices_page_set_loading (McrDevicesPage *self,
                               gboolean        loading)
 {
   g_return_if_fail (MCR_IS_DEVICES_PAGE (self));
+  if (self->loading && !loading)
+    scroll_to_top (self);
   self->loading = !!loading;
   update_state (self);
 }

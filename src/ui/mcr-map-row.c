@@ -112,8 +112,8 @@ mcr_map_describe_route (McrPortMap *map)
                           spec->remote_port);
 }
 
-static const char *
-state_text (McrPortMap *map)
+const char *
+mcr_map_describe_state (McrPortMap *map)
 {
   switch (mcr_port_map_get_state (map))
     {
@@ -184,10 +184,10 @@ mcr_map_row_update (McrMapRow *self)
                                               n), n);
   if (state == MCR_PORT_MAP_STATE_LISTENING || state == MCR_PORT_MAP_STATE_WAITING)
     /* Translators: "Ready · 1 connection · ↑ 1.2 kB ↓ 3.4 kB" */
-    status = g_strdup_printf (_("%s · %s · ↑ %s ↓ %s"), state_text (map), connections, sent,
+    status = g_strdup_printf (_("%s · %s · ↑ %s ↓ %s"), mcr_map_describe_state (map), connections, sent,
                               received);
   else
-    status = g_strdup (state_text (map));
+    status = g_strdup (mcr_map_describe_state (map));
   gtk_label_set_text (self->status_label, status);
   if (state == MCR_PORT_MAP_STATE_ERROR)
     gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");

@@ -27,5 +27,7 @@ char       *mcr_map_describe_app (const McrMapSpec *spec);
 char       *mcr_map_describe_title (McrPortMap *map);
 /* "127.0.0.1:8080 → PC1:80" or "… → 192.168.1.1:80 via PC1". */
 char       *mcr_map_describe_route (McrPortMap *map);
+/* "Ready", "Waiting for the device to come online", the error… */
+const char *mcr_map_describe_state (McrPortMap *map);
 
 G_END_DECLS

@@ -41,6 +41,19 @@ mcr_rate_graph_update_tooltip (McrRateGraph *self)
                                   text, -1);
 }
 
+/* Nothing on the graph and nothing coming: a flat line that moving on
+ * would not change. */
+static gboolean
+is_flat (McrRateGraph *self)
+{
+  if (self->current_sent > 0 || self->current_received > 0)
+    return FALSE;
+  for (guint i = 0; i < N_SAMPLES; i++)
+    if (self->sent[i] > 0 || self->received[i] > 0)
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 tick (gpointer user_data)
 {
@@ -53,7 +66,20 @@ tick (gpointer user_data)
   self->sent[self->head] = self->current_sent;
   self->received[self->head] = self->current_received;
   gtk_widget_queue_draw (GTK_WIDGET (self));
+  /* An idle map does not wake the program up every second. */
+  if (is_flat (self))
+    {
+      self->tick_id = 0;
+      return G_SOURCE_REMOVE;
+    }
   return G_SOURCE_CONTINUE;
+}
+
+static void
+start_ticking (McrRateGraph *self)
+{
+  if (self->tick_id == 0 && gtk_widget_get_mapped (GTK_WIDGET (self)) && !is_flat (self))
+    self->tick_id = g_timeout_add (1000, tick, self);
 }
 
 static void
@@ -62,8 +88,7 @@ mcr_rate_graph_map (GtkWidget *widget)
   McrRateGraph *self = MCR_RATE_GRAPH (widget);
 
   GTK_WIDGET_CLASS (mcr_rate_graph_parent_class)->map (widget);
-  if (self->tick_id == 0)
-    self->tick_id = g_timeout_add (1000, tick, self);
+  start_ticking (self);
 }
 
 static void
@@ -198,6 +223,7 @@ mcr_rate_graph_set_rates (McrRateGraph *self,
   self->current_received = MAX (received, 0);
   self->updated = g_get_monotonic_time ();
   mcr_rate_graph_update_tooltip (self);
+  start_ticking (self);
 }
 
 void

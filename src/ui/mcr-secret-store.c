@@ -227,7 +227,7 @@ lookup_cb (GObject      *source,
     }
   /* libsecret's copy lives in non-pageable memory: hand on an ordinary one
    * and wipe the original. */
-  g_task_return_pointer (task, g_strdup (found), (GDestroyNotify) mcr_secret_free);
+  g_task_return_pointer (task, g_strdup (found), (GDestroyNotify) mcr_secret_wipe_free);
   secret_password_free (found);
 }
 
@@ -305,13 +305,4 @@ mcr_secret_store_clear_finish (McrSecretStore  *self,
   g_return_val_if_fail (is_task_of (self, result, mcr_secret_store_clear_async), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-void
-mcr_secret_free (char *secret)
-{
-  if (secret == NULL)
-    return;
-  secret_password_wipe (secret);
-  g_free (secret);
 }

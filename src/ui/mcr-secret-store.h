@@ -6,6 +6,8 @@
 
 #include <gio/gio.h>
 
+#include "mcr-secret.h"
+
 G_BEGIN_DECLS
 
 #define MCR_SECRET_STORE_ERROR (mcr_secret_store_error_quark ())
@@ -54,7 +56,8 @@ gboolean        mcr_secret_store_save_finish   (McrSecretStore      *self,
                                                 GError             **error);
 
 /* Finish: (transfer full) (nullable) the secret, or NULL without an error when
- * none is stored; free it with mcr_secret_free(). */
+ * none is stored; free it with mcr_secret_wipe_free()
+ * (mcr-secret.h). */
 void            mcr_secret_store_lookup_async  (McrSecretStore      *self,
                                                 const char          *server,
                                                 const char          *user,
@@ -77,8 +80,5 @@ void            mcr_secret_store_clear_async   (McrSecretStore      *self,
 gboolean        mcr_secret_store_clear_finish  (McrSecretStore      *self,
                                                 GAsyncResult        *result,
                                                 GError             **error);
-
-/* Overwrites and frees a secret returned by mcr_secret_store_lookup_finish(). */
-void            mcr_secret_free                (char                *secret);
 
 G_END_DECLS

@@ -14,6 +14,7 @@ struct _McrSettingsDialog
 {
   GtkWindow    parent_instance;
 
+  GtkSwitch   *start_at_login_switch;
   GtkSwitch   *all_interfaces_switch;
   GtkDropDown *double_click_dropdown;
   GtkSwitch   *hide_offline_switch;
@@ -258,6 +259,7 @@ mcr_settings_dialog_class_init (McrSettingsDialogClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/meshcentral/Router/mcr-settings-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, McrSettingsDialog, start_at_login_switch);
   gtk_widget_class_bind_template_child (widget_class, McrSettingsDialog, all_interfaces_switch);
   gtk_widget_class_bind_template_child (widget_class, McrSettingsDialog, double_click_dropdown);
   gtk_widget_class_bind_template_child (widget_class, McrSettingsDialog, hide_offline_switch);
@@ -280,6 +282,8 @@ mcr_settings_dialog_init (McrSettingsDialog *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->settings = g_settings_new (APP_ID);
 
+  g_settings_bind (self->settings, "start-at-login", self->start_at_login_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "bind-all-interfaces", self->all_interfaces_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "hide-offline", self->hide_offline_switch, "active",

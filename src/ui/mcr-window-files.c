@@ -158,7 +158,7 @@ login_with_router_url (McrWindow    *self,
     }
   if (url->map != NULL)
     g_ptr_array_add (self->queued_maps, mcr_map_spec_copy (url->map));
-  g_clear_pointer (&self->auth_cookie, mcr_secret_free);
+  mcr_clear_secret (&self->auth_cookie);
   self->auth_cookie = g_strdup (url->auth_cookie);
   _mcr_window_start_login (self);
 }

@@ -147,7 +147,7 @@ twofa_cookie_found (GObject      *source,
   g_autoptr(GError) error = NULL;
   char *cookie = mcr_secret_store_lookup_finish (MCR_SECRET_STORE (source), result, &error);
 
-  g_clear_pointer (&self->twofa_cookie, mcr_secret_free);
+  mcr_clear_secret (&self->twofa_cookie);
   self->twofa_cookie = cookie;
   if (lookup->login_after)
     _mcr_window_start_login (self);
@@ -173,7 +173,7 @@ password_found (GObject      *source,
       mcr_login_page_set_password (self->login_page, password);
       mcr_login_page_set_remember (self->login_page, TRUE);
     }
-  mcr_secret_free (password);
+  mcr_secret_wipe_free (password);
   secret_lookup_free (lookup);
 }
 
@@ -317,7 +317,7 @@ login_failed (McrWindow    *self,
           mcr_secret_store_clear_async (self->secrets, address,
                                         mcr_login_page_get_user (self->login_page),
                                         MCR_SECRET_KIND_TWOFA_COOKIE, NULL, secret_cleared, NULL);
-          g_clear_pointer (&self->twofa_cookie, mcr_secret_free);
+          mcr_clear_secret (&self->twofa_cookie);
         }
       _mcr_window_show_page (self, "token");
       return;
@@ -435,7 +435,7 @@ _mcr_window_login_with_form (McrWindow *self)
 
   g_clear_pointer (&self->token, g_free);
   g_clear_pointer (&self->accepted_hash, g_free);
-  g_clear_pointer (&self->auth_cookie, mcr_secret_free);
+  mcr_clear_secret (&self->auth_cookie);
   self->remember_device = FALSE;
   mcr_login_page_set_busy (self->login_page, TRUE);
 
@@ -444,7 +444,7 @@ _mcr_window_login_with_form (McrWindow *self)
   if (!mcr_login_page_get_remember (page))
     {
       g_free (lookup);
-      g_clear_pointer (&self->twofa_cookie, mcr_secret_free);
+      mcr_clear_secret (&self->twofa_cookie);
       _mcr_window_start_login (self);
       return;
     }

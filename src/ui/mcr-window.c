@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "mcr-ids.h"
 #include "mcr-map-dialog.h"
 #include "mcr-map-range.h"
 #include "mcr-wake.h"
@@ -156,15 +157,22 @@ _mcr_window_create_queued_maps (McrWindow *self)
         device = mcr_server_find_device (server, spec->node_name);
       if (device == NULL)
         {
+          /* A device of another domain than the login: say so. */
+          g_autofree char *mismatch =
+            mcr_id_domain_mismatch (spec->node_id, mcr_server_get_domain_id (server));
+
           arg = mcr_map_spec_to_argument (spec);
-          g_string_append_printf (problems, _("%s: no such device\n"), arg);
+          if (mismatch != NULL)
+            g_string_append_printf (problems, "%s: %s\n", arg, mismatch);
+          else
+            g_string_append_printf (problems, _("%s: no such device\n"), arg);
           continue;
         }
       g_free (spec->node_id);
       spec->node_id = g_strdup (mcr_device_get_id (device));
       if (mcr_session_add_map (self->session, spec, NULL, &error) == NULL)
         {
-          arg = mcr_map_spec_to_argument (spec);
+          arg = mcr_map_spec_to_named_argument (spec, mcr_device_get_name (device));
           g_string_append_printf (problems, "%s: %s\n", arg, error->message);
         }
     }
@@ -535,8 +543,8 @@ mcr_window_finalize (GObject *object)
 
   g_clear_pointer (&self->token, g_free);
   g_clear_pointer (&self->accepted_hash, g_free);
-  g_clear_pointer (&self->twofa_cookie, mcr_secret_free);
-  g_clear_pointer (&self->auth_cookie, mcr_secret_free);
+  mcr_clear_secret (&self->twofa_cookie);
+  mcr_clear_secret (&self->auth_cookie);
   g_clear_pointer (&self->certhashes, g_strfreev);
   g_clear_pointer (&self->file_certhash, g_free);
   g_clear_pointer (&self->switch_name, g_free);

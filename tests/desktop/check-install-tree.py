@@ -44,6 +44,8 @@ def main():
         f"share/icons/hicolor/scalable/apps/{app_id}.svg",
         f"share/icons/hicolor/symbolic/apps/{app_id}-symbolic.svg",
         f"share/mime/packages/{app_id}.xml",
+        "lib/systemd/user/meshcentral-router.service",
+        "lib/systemd/user/meshcentral-router@.service",
     }
     expected |= {f"share/locale/{lang}/LC_MESSAGES/meshcentral-router.mo"
                  for lang in languages}

@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "mcr-websocket-private.h"
 #include "relay-test-util.h"
@@ -402,4 +404,88 @@ test_relay_websocket (const McrTestbed *tb,
   mcr_websocket_add_header (ws, "x-meshauth", auth);
   mcr_websocket_set_certificate_func (ws, accept_testbed_cert, (gpointer) tb, NULL);
   return ws;
+}
+
+static gpointer
+eof_server_run (gpointer data)
+{
+  TestEofServer *server = data;
+  char buf[4096];
+  ssize_t n;
+  int fd = accept (server->listen_fd, NULL, NULL);
+
+  if (fd < 0)
+    return NULL;
+  while ((n = read (fd, buf, sizeof buf)) > 0)
+    if (server->first_byte_us == 0)
+      {
+        __atomic_store_n (&server->first_byte_us, g_get_monotonic_time (), __ATOMIC_SEQ_CST);
+        if (server->reply != NULL)
+          {
+            /* Late enough that the local program has shut down its half. */
+            g_usleep (300 * 1000);
+            g_assert_cmpint (write (fd, server->reply, strlen (server->reply)), ==,
+                             (ssize_t) strlen (server->reply));
+            g_atomic_int_set (&server->replied, 1);
+          }
+      }
+  __atomic_store_n (&server->eof_us, n == 0 ? g_get_monotonic_time () : -1, __ATOMIC_SEQ_CST);
+  close (fd);
+  return NULL;
+}
+
+TestEofServer *
+test_eof_server_start (const char *reply)
+{
+  TestEofServer *server = g_new0 (TestEofServer, 1);
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t len = sizeof addr;
+
+  server->reply = reply;
+  server->listen_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (server->listen_fd, >=, 0);
+  g_assert_cmpint (bind (server->listen_fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (listen (server->listen_fd, 4), ==, 0);
+  g_assert_cmpint (getsockname (server->listen_fd, (struct sockaddr *) &addr, &len), ==, 0);
+  server->port = ntohs (addr.sin_port);
+  server->thread = g_thread_new ("eof-server", eof_server_run, server);
+  return server;
+}
+
+gboolean
+test_eof_server_got_byte (gpointer data)
+{
+  TestEofServer *server = data;
+
+  return __atomic_load_n (&server->first_byte_us, __ATOMIC_SEQ_CST) != 0;
+}
+
+gboolean
+test_eof_server_got_eof (gpointer data)
+{
+  TestEofServer *server = data;
+
+  return __atomic_load_n (&server->eof_us, __ATOMIC_SEQ_CST) != 0;
+}
+
+void
+test_eof_server_free (TestEofServer *server)
+{
+  /* Wakes a thread still waiting in accept(). */
+  shutdown (server->listen_fd, SHUT_RDWR);
+  g_thread_join (server->thread);
+  close (server->listen_fd);
+  g_free (server);
+}
+
+int
+test_client_connect (guint16 port)
+{
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (port),
+                              .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  return fd;
 }

@@ -90,6 +90,33 @@ guint16   test_source_server_start (const char       *address,
                                     guint64           bytes,
                                     guint32           seed);
 
+/* A far-side service for close tests, on its own thread (so that its clock
+ * does not wait for the main loop): it takes one connection, notes when the
+ * first byte and when EOF came, and 300 ms after the first byte sends @reply
+ * (if not NULL); it closes after EOF. (The relay has no half-close: the
+ * far side sees EOF only when the tunnel ends, so it cannot answer after.) Times are g_get_monotonic_time(), 0 until seen. */
+typedef struct
+{
+  guint16     port;
+  const char *reply;
+  gint64      first_byte_us;
+  gint64      eof_us;
+  gint        replied;
+  int         listen_fd;
+  GThread    *thread;
+} TestEofServer;
+
+TestEofServer *test_eof_server_start (const char    *reply);
+/* Wait predicates on a TestEofServer. */
+gboolean       test_eof_server_got_byte (gpointer   server);
+gboolean       test_eof_server_got_eof  (gpointer   server);
+void           test_eof_server_free  (TestEofServer *server);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestEofServer, test_eof_server_free)
+
+/* A plain blocking client socket connected to 127.0.0.1:@port. */
+int            test_client_connect   (guint16        port);
+
 /* A relay WebSocket straight to the testbed (x-meshauth login, certificate
  * pinned by its hash), for tunnels tested without a McrServer. */
 McrWebSocket *test_relay_websocket (const McrTestbed *tb,

@@ -2,8 +2,11 @@
  *
  * McrPortMap through a logged-in McrServer, the real relay and the real
  * agent. */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "login-helpers.h"
 #include "mcr-port-map.h"
@@ -475,6 +478,76 @@ test_slow_reader (void)
   g_assert_true (test_peer_received_is (peer, 17, total));
 }
 
+/* A local program that sends a byte and close()s: the far service sees EOF
+ * at once, not after the half-close timeout (what the local side's FIN
+ * cannot tell, the kernel can: mcr-peer-state.c). */
+static void
+test_full_close (void)
+{
+  g_autoptr(TestEofServer) far = test_eof_server_start (NULL);
+  g_autoptr(McrPortMap) map = started_map (MCR_PROTOCOL_TCP, NULL, far->port);
+  int fd = test_client_connect (mcr_port_map_get_local_port (map));
+  gint64 closed_at;
+  double ms;
+
+  g_assert_cmpint (write (fd, "x", 1), ==, 1);
+  g_assert_true (mcr_test_wait_until (test_eof_server_got_byte, far, 30000));
+  closed_at = g_get_monotonic_time ();
+  close (fd);
+  g_assert_true (mcr_test_wait_until (test_eof_server_got_eof, far, 15000));
+  g_assert_cmpint (far->eof_us, >, 0);
+  ms = (double) (far->eof_us - closed_at) / 1000;
+  g_test_message ("full close: the far side saw EOF %.1f ms after the local close()", ms);
+  /* Loose: the half-close timeout (5 s) would fail it, a busy machine not. */
+  g_assert_cmpfloat (ms, <, MCR_TUNNEL_DEFAULT_HALF_CLOSE_TIMEOUT * 1000 / 2);
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 5000));
+}
+
+typedef struct
+{
+  int     fd;
+  GString *got;
+  gboolean eof;
+} Reader;
+
+static gboolean
+read_to_eof (gpointer data)
+{
+  Reader *r = data;
+  char buf[256];
+  ssize_t n;
+
+  while ((n = read (r->fd, buf, sizeof buf)) > 0)
+    g_string_append_len (r->got, buf, n);
+  if (n == 0)
+    r->eof = TRUE;
+  return r->eof || (n < 0 && errno != EAGAIN);
+}
+
+/* A local program that shuts down its sending half still gets the answer
+ * the far service sends after that; the tunnel ends once the far side is
+ * quiet for the half-close timeout. */
+static void
+test_half_close_answer (void)
+{
+  static const char answer[] = "answer after EOF";
+  g_autoptr(TestEofServer) far = test_eof_server_start (answer);
+  g_autoptr(McrPortMap) map = started_map (MCR_PROTOCOL_TCP, NULL, far->port);
+  g_autoptr(GString) got = g_string_new (NULL);
+  Reader r = { test_client_connect (mcr_port_map_get_local_port (map)), got, FALSE };
+
+  mcr_port_map_set_half_close_timeout (map, 1);
+  g_assert_cmpint (write (r.fd, "question", 8), ==, 8);
+  g_assert_cmpint (shutdown (r.fd, SHUT_WR), ==, 0);
+  fcntl (r.fd, F_SETFL, fcntl (r.fd, F_GETFL) | O_NONBLOCK);
+  g_assert_true (mcr_test_wait_until (read_to_eof, &r, 15000));
+  g_assert_true (r.eof);
+  g_assert_cmpstr (got->str, ==, answer);
+  g_assert_true (mcr_test_wait_until (test_eof_server_got_eof, far, 10000));
+  close (r.fd);
+  g_assert_true (mcr_test_wait_until (test_map_no_connections, map, 10000));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -495,6 +568,8 @@ main (int    argc,
   g_test_add_func ("/port-map/no-device", test_no_device);
   g_test_add_func ("/port-map/device-by-name", test_device_by_name);
   g_test_add_func ("/port-map/slow-reader", test_slow_reader);
+  g_test_add_func ("/port-map/full-close", test_full_close);
+  g_test_add_func ("/port-map/half-close-answer", test_half_close_answer);
   status = g_test_run ();
   g_clear_object (&server);
   return status;

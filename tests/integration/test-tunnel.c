@@ -95,8 +95,8 @@ test_tcp_echo (void)
   g_assert_cmpuint (mcr_tunnel_get_bytes_received (pair->tunnel), ==, total);
   g_assert_cmpint (mcr_tunnel_get_state (pair->tunnel), ==, MCR_TUNNEL_STATE_OPEN);
 
-  /* The local program closes: nothing more comes from the device, so the
-   * tunnel follows once the half-close timeout is over. */
+  /* The local program closes its socket: the tunnel follows at once (within
+   * the half-close timeout at the latest). */
   g_clear_pointer (&pair->peer, test_peer_free);
   g_assert_true (mcr_test_wait_flag (&pair->closed,
                                      (MCR_TUNNEL_DEFAULT_HALF_CLOSE_TIMEOUT + 5) * 1000));

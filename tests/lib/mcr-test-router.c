@@ -100,6 +100,17 @@ on_exited (GObject      *source,
 }
 
 McrTestRouter *
+mcr_test_router_start_piped (const char *const *args,
+                             const char        *password)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    mcr_test_router_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                  password);
+
+  return mcr_test_router_start (launcher, args, TRUE);
+}
+
+McrTestRouter *
 mcr_test_router_start (GSubprocessLauncher *launcher,
                        const char *const   *args,
                        gboolean             log_lines)

@@ -46,6 +46,10 @@ typedef struct
 McrTestRouter *mcr_test_router_start      (GSubprocessLauncher *launcher,
                                            const char *const   *args,
                                            gboolean             log_lines);
+/* The usual case: stdout and stderr piped and logged, the password (may
+ * be NULL) in MCROUTER_PASSWORD, never on the command line. */
+McrTestRouter *mcr_test_router_start_piped (const char *const  *args,
+                                            const char         *password);
 /* Waits until stdout has @lines lines (60 s at most), and asserts that the
  * program still runs. */
 void           mcr_test_router_wait_lines (McrTestRouter       *r,

@@ -15,6 +15,10 @@
 #include "mcr-testbed.h"
 
 static McrTestbed *testbed;
+static GHashTable *testbed_env;   /* its testbed.env */
+static McrTestbed *other_domain;
+static McrTestbed *passthrough;
+static McrTestbed *offload;
 static char       *private_dir;   /* set when this program started its own */
 
 static char *
@@ -57,15 +61,13 @@ env_value (GHashTable *env,
   return g_strdup (v);
 }
 
-static McrTestbed *
-load_env (const char *path)
+static GHashTable *
+read_env (const char *path)
 {
   g_autofree char *text = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GHashTable *env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_auto(GStrv) lines = NULL;
-  McrTestbed *tb;
-  g_autofree char *port = NULL;
 
   if (!g_file_get_contents (path, &text, NULL, &error))
     g_error ("cannot read the testbed's environment: %s", error->message);
@@ -85,8 +87,15 @@ load_env (const char *path)
         value[len - 1] = '\0', value++;
       g_hash_table_insert (env, g_strdup (lines[i]), g_strdup (value));
     }
+  return env;
+}
 
-  tb = g_new0 (McrTestbed, 1);
+static McrTestbed *
+testbed_from_env (GHashTable *env)
+{
+  McrTestbed *tb = g_new0 (McrTestbed, 1);
+  g_autofree char *port = NULL;
+
   tb->dir = env_value (env, "MCR_TEST_DIR");
   tb->host = env_value (env, "MCR_TEST_HOST");
   port = env_value (env, "MCR_TEST_PORT");
@@ -99,7 +108,95 @@ load_env (const char *path)
   tb->node_id = env_value (env, "MCR_TEST_NODEID");
   tb->node_name = env_value (env, "MCR_TEST_NODENAME");
   tb->cert_hash = env_value (env, "MCR_TEST_CERTHASH");
+  tb->domain = g_strdup ("");
   return tb;
+}
+
+/* @tb reached on another port (a proxy in front of it). */
+static McrTestbed *
+testbed_copy (const McrTestbed *tb,
+              guint16           port)
+{
+  McrTestbed *copy = g_new0 (McrTestbed, 1);
+
+  copy->dir = g_strdup (tb->dir);
+  copy->host = g_strdup (tb->host);
+  copy->port = port;
+  copy->address = g_strdup_printf ("%s:%u", tb->host, port);
+  copy->url = g_strdup_printf ("wss://%s:%u", tb->host, port);
+  copy->user = g_strdup (tb->user);
+  copy->password = g_strdup (tb->password);
+  copy->mesh_id = g_strdup (tb->mesh_id);
+  copy->node_id = g_strdup (tb->node_id);
+  copy->node_name = g_strdup (tb->node_name);
+  copy->cert_hash = g_strdup (tb->cert_hash);
+  copy->domain = g_strdup (tb->domain);
+  return copy;
+}
+
+const McrTestbed *
+mcr_testbed_get_other_domain (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+
+  if (other_domain == NULL)
+    {
+      McrTestbed *o = testbed_copy (tb, tb->port);
+
+      g_free (o->domain);
+      o->domain = env_value (testbed_env, "MCR_TEST_OTHER_DOMAIN");
+      g_free (o->address);
+      o->address = g_strdup_printf ("%s:%u/%s", tb->host, tb->port, o->domain);
+      g_free (o->url);
+      o->url = g_strdup_printf ("wss://%s:%u/%s", tb->host, tb->port, o->domain);
+      g_free (o->user);
+      o->user = env_value (testbed_env, "MCR_TEST_OTHER_USER");
+      g_free (o->password);
+      o->password = env_value (testbed_env, "MCR_TEST_OTHER_PASS");
+      g_free (o->mesh_id);
+      o->mesh_id = env_value (testbed_env, "MCR_TEST_OTHER_MESHID");
+      g_free (o->node_id);
+      o->node_id = env_value (testbed_env, "MCR_TEST_OTHER_NODEID");
+      g_free (o->node_name);
+      o->node_name = env_value (testbed_env, "MCR_TEST_OTHER_NODENAME");
+      other_domain = o;
+    }
+  return other_domain;
+}
+
+const McrTestbed *
+mcr_testbed_get_passthrough (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+
+  if (passthrough == NULL)
+    {
+      g_autofree char *port = env_value (testbed_env, "MCR_TEST_PASSTHROUGH_PORT");
+
+      passthrough = testbed_copy (tb, (guint16) atoi (port));
+    }
+  return passthrough;
+}
+
+const McrTestbed *
+mcr_testbed_get_offload (void)
+{
+  const McrTestbed *tb = mcr_testbed_get ();
+  g_autofree char *path = NULL;
+
+  if (offload != NULL)
+    return offload;
+  path = g_build_filename (tb->dir, "offload", "testbed.env", NULL);
+  /* Started once per testbed, by the first program that asks; testbed.sh
+   * stop (and its watchdog) stop it with the rest. */
+  if (!g_file_test (path, G_FILE_TEST_EXISTS) && !mcr_testbed_run ("offload-start", NULL, NULL))
+    g_error ("the tlsOffload server did not start");
+  {
+    g_autoptr(GHashTable) env = read_env (path);
+
+    offload = testbed_from_env (env);
+  }
+  return offload;
 }
 
 const McrTestbed *
@@ -135,7 +232,8 @@ mcr_testbed_get (void)
       path = g_build_filename (private_dir, "testbed.env", NULL);
       env_path = path;
     }
-  testbed = load_env (env_path);
+  testbed_env = read_env (env_path);
+  testbed = testbed_from_env (testbed_env);
   return testbed;
 }
 

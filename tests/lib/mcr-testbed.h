@@ -21,12 +21,23 @@ typedef struct
   char   *node_id;    /* the agent's device */
   char   *node_name;
   char   *cert_hash;  /* SHA-384 of the server certificate, uppercase hex */
+  char   *domain;     /* "" (the default domain) or the domain's id */
 } McrTestbed;
 
 /* The testbed of this test run: the shared one named by $MCR_TESTBED_ENV (see
  * build-aux/run-tests.sh), or a private one started now and stopped when the
  * program exits, also on SIGINT/SIGTERM/abort. */
 const McrTestbed *mcr_testbed_get        (void);
+
+/* The same server's domain "other": its own admin, group and agent
+ * (address "127.0.0.1:PORT/other", ids node/other/…). */
+const McrTestbed *mcr_testbed_get_other_domain (void);
+/* The same server through nginx on loopback passing TLS through. */
+const McrTestbed *mcr_testbed_get_passthrough  (void);
+/* A second server behind nginx that ends TLS (tlsOffload, certUrl), with
+ * its own admin, group and agent; started on first use (~20 s), stopped
+ * with the testbed. */
+const McrTestbed *mcr_testbed_get_offload      (void);
 
 /* Runs build-aux/testbed.sh COMMAND DIR [ARGS…]; TRUE on success. Output goes to
  * @output if not NULL. */

@@ -89,7 +89,7 @@ assert_lookup (McrSecretStore *store,
 
   g_assert_no_error (error);
   g_assert_cmpstr (secret, ==, expected);
-  mcr_secret_free (secret);
+  mcr_secret_wipe_free (secret);
 }
 
 static void

@@ -9,7 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mcr-device.h"
+#include "mcr-enums.h"
 #include "mcr-log.h"
+#include "mcr-port-map.h"
+#include "mcr-server.h"
+#include "mcr-tunnel.h"
+#include "mcr-websocket.h"
 
 typedef struct
 {
@@ -139,6 +145,21 @@ test_debug_file (void)
   g_rmdir (cache);
 }
 
+/* Logs name states by their enum value nicks; a value outside the enum is
+ * "unknown". */
+static void
+test_enum_nick (void)
+{
+  g_assert_cmpstr (mcr_enum_nick (MCR_TYPE_SERVER_STATE, MCR_SERVER_STATE_RECONNECTING), ==,
+                   "reconnecting");
+  g_assert_cmpstr (mcr_enum_nick (MCR_TYPE_PORT_MAP_STATE, MCR_PORT_MAP_STATE_WAITING), ==,
+                   "waiting");
+  g_assert_cmpstr (mcr_enum_nick (MCR_TYPE_WEBSOCKET_STATE, MCR_WEBSOCKET_STATE_CLOSING), ==,
+                   "closing");
+  g_assert_cmpstr (mcr_enum_nick (MCR_TYPE_GROUP_TYPE, MCR_GROUP_TYPE_AGENTLESS), ==, "agentless");
+  g_assert_cmpstr (mcr_enum_nick (MCR_TYPE_TUNNEL_STATE, 99), ==, "unknown");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -151,5 +172,6 @@ main (int    argc,
   g_test_add_func ("/log/redact", test_redact);
   g_test_add_func ("/log/redact-not-utf8", test_redact_not_utf8);
   g_test_add_func ("/log/debug-file", test_debug_file);
+  g_test_add_func ("/log/enum-nick", test_enum_nick);
   return g_test_run ();
 }

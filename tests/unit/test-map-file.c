@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "mcr-map-file.h"
@@ -289,6 +290,35 @@ test_name_only (void)
   g_assert_cmpstr (mapping (mf, 1)->node_name, ==, "nas");
 }
 
+/* A file for a device of a second domain: node/DOMAIN/ID and
+ * mesh/DOMAIN/ID; a meshId that is no group id is refused. */
+static void
+test_other_domain (void)
+{
+  static const char text[] =
+    "{\"hostname\": \"h.example.com/other\", \"username\": \"u\", \"mappings\": ["
+    "{\"nodeId\": \"node/other/Ab$cD@eF0\", \"meshId\": \"mesh/other/Zx3b$Lr@k\", "
+    "\"protocol\": 1, \"localPort\": 0, \"remotePort\": 22}]}";
+  static const char bad_mesh[] =
+    "{\"hostname\": \"h.example.com\", \"username\": \"u\", \"mappings\": ["
+    "{\"nodeId\": \"node//abc\", \"meshId\": \"node//abc\", \"protocol\": 1, "
+    "\"remotePort\": 22}]}";
+  g_autoptr(GBytes) bytes = g_bytes_new_static (text, sizeof text - 1);
+  g_autoptr(GBytes) bad_bytes = g_bytes_new_static (bad_mesh, sizeof bad_mesh - 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McrMapFile) mf = mcr_map_file_new_from_bytes (bytes, "other.mcrouter", &error);
+  g_autoptr(McrMapFile) bad = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (mapping (mf, 0)->node_id, ==, "node/other/Ab$cD@eF0");
+  g_assert_cmpstr (mapping (mf, 0)->mesh_id, ==, "mesh/other/Zx3b$Lr@k");
+  bad = mcr_map_file_new_from_bytes (bad_bytes, "bad.mcrouter", &error);
+  g_assert_null (bad);
+  g_assert_error (error, MCR_MAP_FILE_ERROR, MCR_MAP_FILE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "'meshId' must be a device group id (mesh//ID, or "
+                                            "mesh/DOMAIN/ID outside the default domain)"));
+}
+
 static void
 test_unicode (void)
 {
@@ -356,7 +386,7 @@ static const struct
   { "mappings-object", MCR_MAP_FILE_ERROR_INVALID, "'mappings' must be a list" },
   { "no-hostname", MCR_MAP_FILE_ERROR_INVALID, "'hostname' is missing" },
   { "no-username", MCR_MAP_FILE_ERROR_INVALID, "'username' is missing" },
-  { "nodeid-mesh", MCR_MAP_FILE_ERROR_INVALID, "mapping 1: 'nodeId' must be a device id starting with \"node//\"" },
+  { "nodeid-mesh", MCR_MAP_FILE_ERROR_INVALID, "mapping 1: 'nodeId' must be a device id (node//ID, or node/DOMAIN/ID outside the default domain)" },
   { "nodeid-missing", MCR_MAP_FILE_ERROR_INVALID, "mapping 1: 'nodeId' is missing" },
   { "not-json", MCR_MAP_FILE_ERROR_SYNTAX, "not valid JSON: line 1: unexpected character; expected a value" },
   { "nul-byte", MCR_MAP_FILE_ERROR_SYNTAX, "not valid JSON: the text is not UTF-8 or holds a NUL byte" },
@@ -844,6 +874,7 @@ main (int argc, char **argv)
   g_test_add_func ("/map-file/udp", test_udp);
   g_test_add_func ("/map-file/hand-written", test_hand_written);
   g_test_add_func ("/map-file/name-only", test_name_only);
+  g_test_add_func ("/map-file/other-domain", test_other_domain);
   g_test_add_func ("/map-file/unicode", test_unicode);
   g_test_add_func ("/map-file/utf16", test_utf16);
   g_test_add_func ("/map-file/launch-command", test_launch_command);

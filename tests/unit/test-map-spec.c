@@ -59,6 +59,36 @@ test_relaymap_examples (void)
   g_assert_cmpstr (d->remote_ip, ==, "printer.lan");
 }
 
+/* An id of another domain is an id, not a name to look up; one that only
+ * looks like an id is refused. */
+static void
+test_other_domain (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McrMapSpec) a = mcr_map_spec_parse_argument ("-map:TCP:0:node/other/abc$@x:SSH:22",
+                                                         &error);
+  g_autoptr(McrMapSpec) b = NULL;
+  g_autoptr(McrMapSpec) c = NULL;
+  g_autofree char *arg = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (a->node_id, ==, "node/other/abc$@x");
+  g_assert_null (a->node_name);
+  arg = mcr_map_spec_to_argument (a);
+  g_assert_cmpstr (arg, ==, "-map:TCP:0:\"node/other/abc$@x\":SSH:22");
+
+  b = mcr_map_spec_parse_argument ("-relaymap:TCP:0:\"node/other/abc\":HTTP:10.0.0.1:80", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (b->node_id, ==, "node/other/abc");
+
+  c = mcr_map_spec_parse_argument ("-map:TCP:0:\"node/my domain/abc\":SSH:22", &error);
+  g_assert_null (c);
+  g_assert_error (error, MCR_MAP_SPEC_ERROR, MCR_MAP_SPEC_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==,
+                   "-map:TCP:0:\"node/my domain/abc\":SSH:22: the device id must be node//ID, or "
+                   "node/DOMAIN/ID outside the default domain");
+}
+
 static void
 test_custom_app_and_colon_names (void)
 {
@@ -173,6 +203,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/map-spec/map", test_map_examples);
   g_test_add_func ("/map-spec/relaymap", test_relaymap_examples);
+  g_test_add_func ("/map-spec/other-domain", test_other_domain);
   g_test_add_func ("/map-spec/custom-app", test_custom_app_and_colon_names);
   g_test_add_func ("/map-spec/bad", test_bad_arguments);
   g_test_add_func ("/map-spec/round-trip", test_round_trip);

@@ -165,9 +165,11 @@ static const struct
   { LINK "&key=a%0Ab", MCR_ROUTER_URL_ERROR_INVALID, "the login key ('key') is malformed" },
   { LINK "&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' is missing" },
   { LINK "&appid=3&autoexit=1", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' is missing" },
-  { LINK "&nodeid=mesh//abc&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id starting with \"node//\"" },
-  { LINK "&nodeid=node//&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id starting with \"node//\"" },
-  { LINK "&nodeid=node//a%20b&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id starting with \"node//\"" },
+  { LINK "&nodeid=mesh//abc&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id (node//ID, or node/DOMAIN/ID outside the default domain)" },
+  { LINK "&nodeid=node//&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id (node//ID, or node/DOMAIN/ID outside the default domain)" },
+  { LINK "&nodeid=node/my%20domain/abc&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id (node//ID, or node/DOMAIN/ID outside the default domain)" },
+  { LINK "&nodeid=node/other/&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id (node//ID, or node/DOMAIN/ID outside the default domain)" },
+  { LINK "&nodeid=node//a%20b&protocol=1&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'nodeid' must be a device id (node//ID, or node/DOMAIN/ID outside the default domain)" },
   { MAP "&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'protocol' is missing" },
   { MAP "&protocol=3&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'protocol' must be 1 (TCP) or 2 (UDP)" },
   { MAP "&protocol=tcp&remoteport=3389", MCR_ROUTER_URL_ERROR_INVALID, "'protocol' must be 1 (TCP) or 2 (UDP)" },
@@ -210,6 +212,22 @@ test_bad (void)
       /* Never the secret. */
       g_assert_null (strstr (error->message, "SECRET"));
     }
+}
+
+/* A link from the web UI of a second domain: its device id names the
+ * domain (node/DOMAIN/ID), and so does the path. */
+static void
+test_other_domain (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McrRouterUrl) url =
+    mcr_router_url_parse ("mcrouter://10.0.0.5:4443/other/control.ashx?c=" COOKIE
+                          "&nodeid=node%2Fother%2FAb%24cD%40eF0&protocol=1&remoteport=22", &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (url->domain, ==, "other");
+  g_assert_nonnull (url->map);
+  g_assert_cmpstr (url->map->node_id, ==, "node/other/Ab$cD@eF0");
 }
 
 static void
@@ -255,6 +273,14 @@ test_boxed (void)
   g_value_unset (&value);
 }
 
+/* As the window asks it: is @address for the server we are logged into? */
+static gboolean
+same_server (McrServer  *server,
+             const char *address)
+{
+  return mcr_server_address_same_server (mcr_server_get_display_name (server), address);
+}
+
 /* Is a link (or a file's hostname) for the server we are logged into? The
  * host without case, the port (443 by default) and the domain; not the
  * login key. */
@@ -267,20 +293,20 @@ test_same_server (void)
   g_autofree char *address = NULL;
 
   g_assert_no_error (error);
-  g_assert_true (mcr_server_has_address (server, "mesh.example.com:443/sales"));
-  g_assert_true (mcr_server_has_address (server, "MESH.example.com/sales?key=other"));
-  g_assert_false (mcr_server_has_address (server, "mesh.example.com"));
-  g_assert_false (mcr_server_has_address (server, "mesh.example.com:4443/sales"));
-  g_assert_false (mcr_server_has_address (server, "other.example.com/sales"));
-  g_assert_false (mcr_server_has_address (server, "not a server"));
-  g_assert_false (mcr_server_has_address (server, NULL));
+  g_assert_true (same_server (server, "mesh.example.com:443/sales"));
+  g_assert_true (same_server (server, "MESH.example.com/sales?key=other"));
+  g_assert_false (same_server (server, "mesh.example.com"));
+  g_assert_false (same_server (server, "mesh.example.com:4443/sales"));
+  g_assert_false (same_server (server, "other.example.com/sales"));
+  g_assert_false (same_server (server, "not a server"));
+  g_assert_false (same_server (server, NULL));
 
   url = mcr_router_url_parse ("mcrouter://mesh.example.com/sales/control.ashx?c=Q29va2ll&t="
                               "6C2D6D9096C21F5633D46731950B2FFDE4086114BFB750606A9FA8C08098665B"
                               "C595CD892C4A439A4B7C68D712A6F0EB", &error);
   g_assert_no_error (error);
   address = mcr_router_url_get_server_address (url);
-  g_assert_true (mcr_server_has_address (server, address));
+  g_assert_true (same_server (server, address));
 }
 
 /* The same comparison without a McrServer: both sides are addresses as
@@ -347,6 +373,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/router-url/good", test_good);
   g_test_add_func ("/router-url/bad", test_bad);
+  g_test_add_func ("/router-url/other-domain", test_other_domain);
   g_test_add_func ("/router-url/too-long", test_too_long);
   g_test_add_func ("/router-url/boxed", test_boxed);
   g_test_add_func ("/router-url/same-server", test_same_server);
