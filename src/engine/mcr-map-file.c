@@ -526,6 +526,7 @@ read_mapping (Reader   *r,
   gboolean present;
   gint64 protocol = 0;
   int local_port = 0, remote_port = 0;
+  gboolean enabled = TRUE;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
@@ -554,8 +555,10 @@ read_mapping (Reader   *r,
       !get_string (r, object, "remoteIP", FALSE, &remote_ip) ||
       !read_app (r, object, spec) ||
       !get_bool (r, object, "autoExit", &spec->auto_exit) ||
-      !get_launch (r, object, &spec->launch))
+      !get_launch (r, object, &spec->launch) ||
+      !get_bool (r, object, "enabled", &enabled))
     return NULL;
+  spec->disabled = !enabled;
   spec->local_port = local_port;
   spec->remote_port = remote_port;
 
@@ -965,6 +968,10 @@ append_mapping (GString            *out,
     g_string_append_printf (out, ",\r\n%s\"autoExit\": true", in);
   if ((flags & MCR_MAP_FILE_SAVE_ACTIONS) && spec->launch)
     g_string_append_printf (out, ",\r\n%s\"launch\": 1", in);
+  /* Ours (a map switched off); the Windows router ignores keys it does not
+   * know, and starts the map. */
+  if (spec->disabled)
+    g_string_append_printf (out, ",\r\n%s\"enabled\": false", in);
   g_string_append (out, "\r\n    }");
 }
 

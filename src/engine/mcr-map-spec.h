@@ -59,6 +59,7 @@ typedef struct
   char       *name;         /* optional label */
   gboolean    auto_exit;    /* quit when the launched app's connection ends */
   gboolean    launch;       /* open the map's app once it is listening */
+  gboolean    disabled;     /* switched off: kept, not started ("enabled": false in files) */
 } McrMapSpec;
 
 GQuark      mcr_map_spec_error_quark      (void);

@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "mcr-map-range.h"
 #include "mcr-options.h"
 #include "mcr-secret.h"
 
@@ -100,6 +101,17 @@ help_main (void)
 }
 
 static const char *
+help_ranges (void)
+{
+  return _("\n"
+           "Port ranges:\n"
+           "  -map:TCP:5900-5910:PC::5900-5910\n"
+           "      LOCALPORT and REMOTEPORT may be ranges FROM-TO of the same length: one\n"
+           "      map per port, at most 256. LOCALPORT 0 with a REMOTEPORT range gives\n"
+           "      each port a free local port.\n");
+}
+
+static const char *
 help_service (void)
 {
   return _("\n"
@@ -141,8 +153,8 @@ mcr_options_help_text (void)
   /* Messages of their own, so that each keeps its translation when
    * another changes. */
   if (g_once_init_enter (&text))
-    g_once_init_leave (&text, g_strconcat (help_main (), help_service (),
-                                               help_files_and_links (), NULL));
+    g_once_init_leave (&text, g_strconcat (help_main (), help_ranges (), help_service (),
+                                           help_files_and_links (), NULL));
   return text;
 }
 
@@ -202,11 +214,13 @@ apply (McrOptions   *options,
   if (def->kind == OPT_MAP)
     {
       g_autofree char *full = g_strdup_printf ("-%s:%s", def->name, value);
-      McrMapSpec *spec = mcr_map_spec_parse_argument (full, error);
+      g_autoptr(GPtrArray) specs = mcr_map_range_parse_argument (full, error);
 
-      if (spec == NULL)
+      if (specs == NULL)
         return FALSE;
-      g_ptr_array_add (options->maps, spec);
+      /* A range is one map per port. */
+      for (guint i = 0; i < specs->len; i++)
+        g_ptr_array_add (options->maps, mcr_map_spec_copy (g_ptr_array_index (specs, i)));
       return TRUE;
     }
 

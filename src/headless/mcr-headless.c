@@ -241,7 +241,13 @@ start_maps (McrHeadless *h)
       GPtrArray *mappings = mcr_map_file_get_mappings (g_ptr_array_index (h->files, i));
 
       for (guint j = 0; j < mappings->len; j++)
-        g_ptr_array_add (specs, g_ptr_array_index (mappings, j));
+        {
+          McrMapSpec *spec = g_ptr_array_index (mappings, j);
+
+          /* Switched off in the window ("enabled": false): kept, not run. */
+          if (!spec->disabled)
+            g_ptr_array_add (specs, spec);
+        }
     }
   if (h->link != NULL && h->link->map != NULL)
     g_ptr_array_add (specs, h->link->map);

@@ -13,6 +13,7 @@
 
 #include "mcr-device-row.h"
 #include "mcr-map-dialog.h"
+#include "mcr-map-range.h"
 
 /* Fixed entries of the App drop-down; custom apps follow. */
 enum
@@ -39,6 +40,7 @@ struct _McrMapDialog
   GtkListView        *device_list;
   GtkDropDown        *protocol_dropdown;
   GtkSpinButton      *local_port_spin;
+  GtkSpinButton      *port_count_spin;
   GtkWidget          *remote_ip_label;
   GtkEntry           *remote_ip_entry;
   GtkSpinButton      *remote_port_spin;
@@ -224,8 +226,10 @@ mcr_map_dialog_get_spec (McrMapDialog *self,
   g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_entry))));
   const char *local_text = gtk_editable_get_text (GTK_EDITABLE (self->local_port_spin));
   const char *remote_text = gtk_editable_get_text (GTK_EDITABLE (self->remote_port_spin));
-  guint64 local_port = 0, remote_port = 0;
+  const char *count_text = gtk_editable_get_text (GTK_EDITABLE (self->port_count_spin));
+  guint64 local_port = 0, remote_port = 0, count = 1;
   gboolean bad_local = FALSE, bad_remote = FALSE, bad_ip = FALSE, bad_app = FALSE;
+  gboolean bad_count = FALSE;
   g_autofree char *message = NULL;
 
   g_return_val_if_fail (MCR_IS_MAP_DIALOG (self), NULL);
@@ -260,6 +264,21 @@ mcr_map_dialog_get_spec (McrMapDialog *self,
       bad_remote = TRUE;
       if (message == NULL)
         message = g_strdup (_("The remote port must be a number from 1 to 65535."));
+    }
+
+  if (!g_ascii_string_to_unsigned (count_text, 10, 1, MCR_MAP_RANGE_MAX_PORTS, &count, NULL))
+    {
+      bad_count = TRUE;
+      if (message == NULL)
+        message = g_strdup_printf (_("A range may hold from 1 to %u ports."),
+                                   MCR_MAP_RANGE_MAX_PORTS);
+    }
+  else if (!bad_remote && (remote_port + count - 1 > 65535
+                           || (local_port != 0 && local_port + count - 1 > 65535)))
+    {
+      bad_count = TRUE;
+      if (message == NULL)
+        message = g_strdup (_("A port range cannot go past port 65535."));
     }
 
   if (self->relay && !valid_host (remote_ip))
@@ -301,6 +320,7 @@ mcr_map_dialog_get_spec (McrMapDialog *self,
 
   mark (GTK_WIDGET (self->local_port_spin), bad_local);
   mark (GTK_WIDGET (self->remote_port_spin), bad_remote);
+  mark (GTK_WIDGET (self->port_count_spin), bad_count);
   mark (GTK_WIDGET (self->remote_ip_entry), bad_ip && *remote_ip != '\0');
   mark (GTK_WIDGET (self->app_dropdown), bad_app);
 
@@ -437,6 +457,7 @@ add_action (GtkWidget  *widget,
 
   gtk_spin_button_update (self->local_port_spin);
   gtk_spin_button_update (self->remote_port_spin);
+  gtk_spin_button_update (self->port_count_spin);
   spec = mcr_map_dialog_get_spec (self, &error);
   if (spec == NULL)
     {
@@ -538,6 +559,7 @@ mcr_map_dialog_class_init (McrMapDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McrMapDialog, device_list);
   gtk_widget_class_bind_template_child (widget_class, McrMapDialog, protocol_dropdown);
   gtk_widget_class_bind_template_child (widget_class, McrMapDialog, local_port_spin);
+  gtk_widget_class_bind_template_child (widget_class, McrMapDialog, port_count_spin);
   gtk_widget_class_bind_template_child (widget_class, McrMapDialog, remote_ip_label);
   gtk_widget_class_bind_template_child (widget_class, McrMapDialog, remote_ip_entry);
   gtk_widget_class_bind_template_child (widget_class, McrMapDialog, remote_port_spin);
@@ -587,6 +609,7 @@ mcr_map_dialog_init (McrMapDialog *self)
   g_signal_connect_swapped (self->app_dropdown, "notify::selected", G_CALLBACK (on_app_changed),
                             self);
   g_signal_connect_swapped (self->local_port_spin, "changed", G_CALLBACK (on_changed), self);
+  g_signal_connect_swapped (self->port_count_spin, "changed", G_CALLBACK (on_changed), self);
   g_signal_connect_swapped (self->remote_port_spin, "changed", G_CALLBACK (on_remote_port_changed),
                             self);
   g_signal_connect_swapped (self->remote_ip_entry, "changed", G_CALLBACK (on_changed), self);
@@ -679,4 +702,11 @@ mcr_map_dialog_get_relay (McrMapDialog *self)
 {
   g_return_val_if_fail (MCR_IS_MAP_DIALOG (self), FALSE);
   return self->relay;
+}
+
+guint
+mcr_map_dialog_get_port_count (McrMapDialog *self)
+{
+  g_return_val_if_fail (MCR_IS_MAP_DIALOG (self), 1);
+  return MAX (1, gtk_spin_button_get_value_as_int (self->port_count_spin));
 }

@@ -30,5 +30,8 @@ void          mcr_map_dialog_set_error  (McrMapDialog *self,
 McrMapSpec   *mcr_map_dialog_get_spec   (McrMapDialog *self,
                                          GError      **error);
 gboolean      mcr_map_dialog_get_relay  (McrMapDialog *self);
+/* The "Ports" field: 1, or how many maps the spec of "add" starts, the
+ * local port (unless 0) and the remote port counting up together. */
+guint         mcr_map_dialog_get_port_count (McrMapDialog *self);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include "mcr-map-row.h"
 #include "mcr-rate-graph.h"
+#include "mcr-wake.h"
 
 struct _McrMapRow
 {
@@ -22,6 +23,8 @@ struct _McrMapRow
   GtkLabel   *status_label;
   GtkWidget  *graph_box;
   GtkWidget  *open_button;
+  GtkSwitch  *enabled_switch;
+  GtkWidget  *wake_button;
   GtkLabel   *stat_connections;
   GtkLabel   *stat_total;
   GtkLabel   *stat_failed;
@@ -33,6 +36,7 @@ struct _McrMapRow
 
   McrPortMap *map;
   gulong      notify_id;
+  guint       set_enabled_id;
 };
 
 G_DEFINE_FINAL_TYPE (McrMapRow, mcr_map_row, GTK_TYPE_BOX)
@@ -41,6 +45,8 @@ enum
 {
   SIGNAL_OPEN,
   SIGNAL_REMOVE,
+  SIGNAL_SET_ENABLED,
+  SIGNAL_WAKE,
   N_SIGNALS
 };
 
@@ -88,7 +94,9 @@ mcr_map_describe_route (McrPortMap *map)
 {
   const McrMapSpec *spec = mcr_port_map_get_spec (map);
   const char *local = mcr_port_map_get_all_interfaces (map) ? "0.0.0.0" : "127.0.0.1";
-  guint16 port = mcr_port_map_get_local_port (map);
+  /* A map switched off listens nowhere: the port it will ask for. */
+  guint16 port = mcr_port_map_get_local_port (map) != 0 ? mcr_port_map_get_local_port (map)
+                                                        : spec->local_port;
   g_autofree char *local_port = port != 0 ? g_strdup_printf ("%u", port) : g_strdup ("…");
 
   if (spec->remote_ip != NULL && *spec->remote_ip != '\0')
@@ -120,7 +128,8 @@ mcr_map_describe_state (McrPortMap *map)
                                                          : _("Failed");
     case MCR_PORT_MAP_STATE_STOPPED:
     default:
-      return _("Stopped");
+      return mcr_port_map_get_spec (map)->disabled ? _("Off: switch it on to use it")
+                                                   : _("Stopped");
     }
 }
 
@@ -161,6 +170,11 @@ mcr_map_row_update (McrMapRow *self)
   const char *last_failure = mcr_port_map_get_last_failure (map);
 
   gtk_label_set_text (self->title_label, title);
+  g_signal_handlers_block_matched (self->enabled_switch, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
+                                   self);
+  gtk_switch_set_active (self->enabled_switch, !spec->disabled);
+  g_signal_handlers_unblock_matched (self->enabled_switch, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
+                                     self);
 
   route = mcr_map_describe_route (map);
   gtk_label_set_text (self->route_label, route);
@@ -180,6 +194,11 @@ mcr_map_row_update (McrMapRow *self)
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
   gtk_image_set_from_icon_name (self->state_image, state_icon (map));
+  /* Waiting for an offline device: offer to wake it. */
+  gtk_widget_set_visible (self->wake_button,
+                          state == MCR_PORT_MAP_STATE_WAITING
+                          && mcr_port_map_get_device (map) != NULL
+                          && mcr_wake_can_wake (mcr_port_map_get_device (map)));
 
   gtk_widget_set_sensitive (self->open_button,
                             (spec->app_id != MCR_APP_CUSTOM || spec->app_name != NULL)
@@ -240,11 +259,44 @@ remove_action (GtkWidget  *widget,
   g_signal_emit (widget, signals[SIGNAL_REMOVE], 0);
 }
 
+static gboolean
+emit_set_enabled (gpointer user_data)
+{
+  McrMapRow *self = user_data;
+
+  self->set_enabled_id = 0;
+  if (self->map != NULL)
+    g_signal_emit (self, signals[SIGNAL_SET_ENABLED], 0,
+                   gtk_switch_get_active (self->enabled_switch));
+  return G_SOURCE_REMOVE;
+}
+
+/* From an idle: the map is replaced in its list, which may destroy this
+ * row and its switch, which must not happen inside the switch's own
+ * notification. */
+static void
+on_enabled_switch (GtkSwitch  *enabled_switch,
+                   GParamSpec *pspec,
+                   McrMapRow  *self)
+{
+  if (self->set_enabled_id == 0)
+    self->set_enabled_id = g_idle_add (emit_set_enabled, self);
+}
+
+static void
+wake_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  g_signal_emit (widget, signals[SIGNAL_WAKE], 0);
+}
+
 static void
 mcr_map_row_dispose (GObject *object)
 {
   McrMapRow *self = MCR_MAP_ROW (object);
 
+  g_clear_handle_id (&self->set_enabled_id, g_source_remove);
   mcr_map_row_set_map (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (object), MCR_TYPE_MAP_ROW);
   G_OBJECT_CLASS (mcr_map_row_parent_class)->dispose (object);
@@ -262,6 +314,11 @@ mcr_map_row_class_init (McrMapRowClass *klass)
                                        NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[SIGNAL_REMOVE] = g_signal_new ("remove", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_SET_ENABLED] = g_signal_new ("set-enabled", G_TYPE_FROM_CLASS (klass),
+                                              G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                              G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+  signals[SIGNAL_WAKE] = g_signal_new ("wake", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                       NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/meshcentral/Router/mcr-map-row.ui");
@@ -272,6 +329,8 @@ mcr_map_row_class_init (McrMapRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, status_label);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, graph_box);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, open_button);
+  gtk_widget_class_bind_template_child (widget_class, McrMapRow, enabled_switch);
+  gtk_widget_class_bind_template_child (widget_class, McrMapRow, wake_button);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, stat_connections);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, stat_total);
   gtk_widget_class_bind_template_child (widget_class, McrMapRow, stat_failed);
@@ -282,6 +341,7 @@ mcr_map_row_class_init (McrMapRowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "map.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "map.remove", NULL, remove_action);
+  gtk_widget_class_install_action (widget_class, "map.wake", NULL, wake_action);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
@@ -289,6 +349,7 @@ static void
 mcr_map_row_init (McrMapRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self->enabled_switch, "notify::active", G_CALLBACK (on_enabled_switch), self);
   self->graph = MCR_RATE_GRAPH (mcr_rate_graph_new ());
   gtk_box_append (GTK_BOX (self->graph_box), GTK_WIDGET (self->graph));
 }
@@ -307,6 +368,8 @@ mcr_map_row_set_map (McrMapRow  *self,
 
   if (self->map == map)
     return;
+  /* A flip of the switch was for the map the row showed. */
+  g_clear_handle_id (&self->set_enabled_id, g_source_remove);
   if (self->map != NULL)
     g_clear_signal_handler (&self->notify_id, self->map);
   g_set_object (&self->map, map);

@@ -13,7 +13,10 @@ G_BEGIN_DECLS
 #define MCR_TYPE_MAP_ROW (mcr_map_row_get_type ())
 G_DECLARE_FINAL_TYPE (McrMapRow, mcr_map_row, MCR, MAP_ROW, GtkBox)
 
-/* Signals "open" and "remove" (its actions map.open and map.remove). */
+/* Signals "open" and "remove" (its actions map.open and map.remove),
+ * "set-enabled" (gboolean) when the user flips its on/off switch, "wake"
+ * (action map.wake) from the Wake Up button of a map waiting for its
+ * offline device. */
 GtkWidget  *mcr_map_row_new     (void);
 void        mcr_map_row_set_map (McrMapRow  *self,
                                  McrPortMap *map);

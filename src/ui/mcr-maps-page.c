@@ -29,6 +29,8 @@ enum
 {
   SIGNAL_OPEN_MAP,
   SIGNAL_REMOVE_MAP,
+  SIGNAL_SET_MAP_ENABLED,
+  SIGNAL_WAKE_MAP,
   N_SIGNALS
 };
 
@@ -72,6 +74,23 @@ on_row_remove (McrMapRow   *row,
 }
 
 static void
+on_row_set_enabled (McrMapRow   *row,
+                    gboolean     enabled,
+                    McrMapsPage *self)
+{
+  if (mcr_map_row_get_map (row) != NULL)
+    g_signal_emit (self, signals[SIGNAL_SET_MAP_ENABLED], 0, mcr_map_row_get_map (row), enabled);
+}
+
+static void
+on_row_wake (McrMapRow   *row,
+             McrMapsPage *self)
+{
+  if (mcr_map_row_get_map (row) != NULL)
+    g_signal_emit (self, signals[SIGNAL_WAKE_MAP], 0, mcr_map_row_get_map (row));
+}
+
+static void
 on_list_activate (McrMapsPage *self,
                   guint        position)
 {
@@ -90,6 +109,8 @@ setup_row (GtkListItemFactory *factory,
 
   g_signal_connect_object (row, "open", G_CALLBACK (on_row_open), self, 0);
   g_signal_connect_object (row, "remove", G_CALLBACK (on_row_remove), self, 0);
+  g_signal_connect_object (row, "set-enabled", G_CALLBACK (on_row_set_enabled), self, 0);
+  g_signal_connect_object (row, "wake", G_CALLBACK (on_row_wake), self, 0);
   gtk_list_item_set_child (item, row);
 }
 
@@ -147,6 +168,13 @@ mcr_maps_page_class_init (McrMapsPageClass *klass)
   signals[SIGNAL_REMOVE_MAP] = g_signal_new ("remove-map", G_TYPE_FROM_CLASS (klass),
                                              G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                              G_TYPE_NONE, 1, MCR_TYPE_PORT_MAP);
+  signals[SIGNAL_SET_MAP_ENABLED] = g_signal_new ("set-map-enabled", G_TYPE_FROM_CLASS (klass),
+                                                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                                  G_TYPE_NONE, 2, MCR_TYPE_PORT_MAP,
+                                                  G_TYPE_BOOLEAN);
+  signals[SIGNAL_WAKE_MAP] = g_signal_new ("wake-map", G_TYPE_FROM_CLASS (klass),
+                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                           G_TYPE_NONE, 1, MCR_TYPE_PORT_MAP);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/meshcentral/Router/mcr-maps-page.ui");

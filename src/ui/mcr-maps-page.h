@@ -13,7 +13,10 @@ G_BEGIN_DECLS
 #define MCR_TYPE_MAPS_PAGE (mcr_maps_page_get_type ())
 G_DECLARE_FINAL_TYPE (McrMapsPage, mcr_maps_page, MCR, MAPS_PAGE, GtkBox)
 
-/* Signals "open-map" and "remove-map" (McrPortMap *map). */
+/* Signals "open-map" and "remove-map" (McrPortMap *map), "set-map-enabled"
+ * (McrPortMap *map, gboolean enabled) from a row's on/off switch, "wake-map"
+ * (McrPortMap *map) from the Wake Up button of a map that waits for its
+ * offline device. */
 GtkWidget  *mcr_maps_page_new              (void);
 /* A list of McrPortMap, or NULL. */
 void        mcr_maps_page_set_maps         (McrMapsPage *self,

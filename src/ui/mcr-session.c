@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "mcr-map-row.h"
 #include "mcr-session.h"
 
 struct _McrSession
@@ -283,7 +284,7 @@ mcr_session_find_map (McrSession       *self,
 
       /* A map asked for on a given local port is only the same map if it
        * listens there. */
-      if (mcr_map_spec_equal_target (other, spec)
+      if (!other->disabled && mcr_map_spec_equal_target (other, spec)
           && (spec->local_port == 0 || spec->local_port == mcr_port_map_get_local_port (map))
           && mcr_port_map_get_state (map) != MCR_PORT_MAP_STATE_ERROR)
         return map;
@@ -291,11 +292,13 @@ mcr_session_find_map (McrSession       *self,
   return NULL;
 }
 
-McrPortMap *
-mcr_session_add_map (McrSession       *self,
-                     const McrMapSpec *spec,
-                     gboolean         *reused,
-                     GError          **error)
+/* @quiet: no "map-failed" when it cannot start (a first try). */
+static McrPortMap *
+add_map (McrSession       *self,
+         const McrMapSpec *spec,
+         gboolean          quiet,
+         gboolean         *reused,
+         GError          **error)
 {
   g_autoptr(McrPortMap) map = NULL;
   McrPortMap *existing;
@@ -310,6 +313,23 @@ mcr_session_add_map (McrSession       *self,
       g_set_error_literal (error, MCR_SERVER_ERROR, MCR_SERVER_ERROR_CLOSED,
                            _("Log in to a server before adding maps."));
       return NULL;
+    }
+
+  if (spec->disabled)
+    {
+      g_autoptr(McrMapSpec) off = mcr_map_spec_copy (spec);
+      McrDevice *device = off->node_id != NULL
+                          ? mcr_server_lookup_device (self->server, off->node_id) : NULL;
+
+      /* Switched off: listed (under its device's name), not started. */
+      if (device != NULL)
+        {
+          g_free (off->node_name);
+          off->node_name = g_strdup (mcr_device_get_name (device));
+        }
+      map = mcr_port_map_new (self->server, off);
+      g_list_store_append (self->maps, map);
+      return map;
     }
 
   existing = mcr_session_find_map (self, spec);
@@ -331,7 +351,8 @@ mcr_session_add_map (McrSession       *self,
   map = mcr_port_map_new (self->server, spec);
   if (!mcr_port_map_start (map, mcr_session_get_all_interfaces (self), error))
     {
-      g_signal_emit (self, signals[SIGNAL_MAP_FAILED], 0, map);
+      if (!quiet)
+        g_signal_emit (self, signals[SIGNAL_MAP_FAILED], 0, map);
       return NULL;
     }
   if (spec->auto_exit)
@@ -347,6 +368,97 @@ mcr_session_add_map (McrSession       *self,
         g_signal_emit (self, signals[SIGNAL_LAUNCH_FAILED], 0, launch_error->message);
     }
   return map;
+}
+
+McrPortMap *
+mcr_session_add_map (McrSession       *self,
+                     const McrMapSpec *spec,
+                     gboolean         *reused,
+                     GError          **error)
+{
+  return add_map (self, spec, FALSE, reused, error);
+}
+
+McrPortMap *
+mcr_session_restore_map (McrSession       *self,
+                         const McrMapSpec *spec,
+                         char            **note,
+                         GError          **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(McrMapSpec) any_port = NULL;
+  McrPortMap *map;
+
+  g_return_val_if_fail (MCR_IS_SESSION (self), NULL);
+  g_return_val_if_fail (spec != NULL, NULL);
+
+  if (note != NULL)
+    *note = NULL;
+  map = add_map (self, spec, spec->local_port != 0, NULL, &local_error);
+  if (map != NULL || spec->local_port == 0
+      || !g_error_matches (local_error, MCR_PORT_MAP_ERROR, MCR_PORT_MAP_ERROR_PORT_IN_USE))
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return map;
+    }
+
+  any_port = mcr_map_spec_copy (spec);
+  any_port->local_port = 0;
+  map = mcr_session_add_map (self, any_port, NULL, error);
+  if (map != NULL && note != NULL)
+    {
+      g_autofree char *title = mcr_map_describe_title (map);
+
+      /* Translators: "Port 8080 is in use now: PC1 (HTTP) listens on port 40123." */
+      *note = g_strdup_printf (_("Port %u is in use now: %s listens on port %u."),
+                               spec->local_port, title, mcr_port_map_get_local_port (map));
+    }
+  return map;
+}
+
+McrPortMap *
+mcr_session_set_map_enabled (McrSession *self,
+                             McrPortMap *map,
+                             gboolean    enabled,
+                             GError    **error)
+{
+  g_autoptr(McrMapSpec) spec = NULL;
+  g_autoptr(McrPortMap) replacement = NULL;
+  guint position;
+
+  g_return_val_if_fail (MCR_IS_SESSION (self), NULL);
+  g_return_val_if_fail (MCR_IS_PORT_MAP (map), NULL);
+
+  if (!g_list_store_find (self->maps, map, &position))
+    return NULL;
+  if (!mcr_port_map_get_spec (map)->disabled == !!enabled)
+    return map;
+
+  spec = mcr_map_spec_copy (mcr_port_map_get_spec (map));
+  spec->disabled = !enabled;
+  if (mcr_port_map_get_device (map) != NULL)
+    {
+      g_free (spec->node_name);
+      spec->node_name = g_strdup (mcr_device_get_name (mcr_port_map_get_device (map)));
+    }
+  spec->launch = FALSE;
+  /* It keeps its port, the one it had or will ask for again. */
+  if (mcr_port_map_get_local_port (map) != 0)
+    spec->local_port = mcr_port_map_get_local_port (map);
+  replacement = mcr_port_map_new (self->server, spec);
+  if (enabled)
+    {
+      if (!mcr_port_map_start (replacement, mcr_session_get_all_interfaces (self), error))
+        return NULL;
+      if (spec->auto_exit)
+        g_signal_connect (replacement, "notify::n-connections",
+                          G_CALLBACK (on_connections_changed), self);
+      g_signal_connect (replacement, "notify::state", G_CALLBACK (on_map_state), self);
+    }
+  stop_map (self, map);
+  g_list_store_splice (self->maps, position, 1, (gpointer *) &replacement, 1);
+  return replacement;
 }
 
 McrPortMap *

@@ -47,6 +47,20 @@ McrPortMap  *mcr_session_add_map            (McrSession       *self,
                                              const McrMapSpec *spec,
                                              gboolean         *reused,
                                              GError          **error);
+/* A remembered map: mcr_session_add_map(), but when its local port is
+ * taken now it listens on a free one and *@note says so. */
+McrPortMap  *mcr_session_restore_map        (McrSession       *self,
+                                             const McrMapSpec *spec,
+                                             char            **note,
+                                             GError          **error);
+/* Switches @map off (stopped, kept in "maps" with spec->disabled) or on
+ * (started again on the port it had). @map is replaced in "maps" by the
+ * returned map (transfer none); NULL with @error if it could not start
+ * (@map is kept then). A switched-off map is listed but never started. */
+McrPortMap  *mcr_session_set_map_enabled    (McrSession       *self,
+                                             McrPortMap       *map,
+                                             gboolean          enabled,
+                                             GError          **error);
 /* A map to @device for @app on a free local port, its app opened at once. */
 McrPortMap  *mcr_session_quick_map          (McrSession       *self,
                                              McrDevice        *device,

@@ -360,7 +360,8 @@ ask_switch_server (McrWindow    *self,
  * name (-map:, a file without nodeId) gets the id, name and group of the
  * device it found. NULL if it found none. */
 static McrMapSpec *
-mapping_to_save (McrPortMap *map)
+mapping_to_save (McrPortMap *map,
+                 gboolean    actual_port)
 {
   McrMapSpec *spec = mcr_map_spec_copy (mcr_port_map_get_spec (map));
   McrDevice *device = mcr_port_map_get_device (map);
@@ -376,6 +377,10 @@ mapping_to_save (McrPortMap *map)
       if (spec->mesh_id == NULL && group != NULL)
         spec->mesh_id = g_strdup (mcr_device_group_get_id (group));
     }
+  if (actual_port && mcr_port_map_get_local_port (map) != 0)
+    spec->local_port = mcr_port_map_get_local_port (map);
+  spec->launch = FALSE;
+  spec->auto_exit = FALSE;
   if (spec->node_id == NULL)
     g_clear_pointer (&spec, mcr_map_spec_free);
   return spec;
@@ -391,18 +396,16 @@ save_mappings_to (McrWindow *self,
     mcr_window_show_message (self, error->message, TRUE);
 }
 
-gboolean
-mcr_window_save_mappings (McrWindow *self,
-                          GFile     *file,
-                          GError   **error)
+McrMapFile *
+_mcr_window_build_map_file (McrWindow *self,
+                            gboolean   actual_ports,
+                            GString   *unsaved)
 {
   McrServer *server = mcr_session_get_server (self->session);
   GListModel *maps = mcr_session_get_maps (self->session);
   g_autoptr(McrMapFile) map_file = mcr_map_file_new ();
   g_autofree char *address = _mcr_window_login_address (self);
   const McrCertInfo *cert = server != NULL ? mcr_server_get_peer_cert_info (server) : NULL;
-
-  g_autoptr(GString) unsaved = g_string_new (NULL);
 
   mcr_map_file_set_hostname (map_file, address);
   /* After a link's login the form may name nobody: the server knows. */
@@ -415,7 +418,7 @@ mcr_window_save_mappings (McrWindow *self,
   for (guint i = 0; i < g_list_model_get_n_items (maps); i++)
     {
       g_autoptr(McrPortMap) map = g_list_model_get_item (maps, i);
-      g_autoptr(McrMapSpec) spec = mapping_to_save (map);
+      g_autoptr(McrMapSpec) spec = mapping_to_save (map, actual_ports);
 
       if (spec != NULL)
         mcr_map_file_add_mapping (map_file, spec);
@@ -426,6 +429,17 @@ mcr_window_save_mappings (McrWindow *self,
           g_string_append_printf (unsaved, "%s%s", unsaved->len > 0 ? ", " : "", arg);
         }
     }
+  return g_steal_pointer (&map_file);
+}
+
+gboolean
+mcr_window_save_mappings (McrWindow *self,
+                          GFile     *file,
+                          GError   **error)
+{
+  g_autoptr(GString) unsaved = g_string_new (NULL);
+  g_autoptr(McrMapFile) map_file = _mcr_window_build_map_file (self, FALSE, unsaved);
+
   if (!mcr_map_file_save (map_file, file, MCR_MAP_FILE_SAVE_DEFAULT, NULL, error))
     return FALSE;
   if (unsaved->len > 0)

@@ -259,6 +259,9 @@ logged_in (McrWindow *self,
 
   g_debug ("logged in");
   mcr_session_set_server (self->session, server);
+  _mcr_window_remember_begin (self, address,
+                              mcr_server_get_user_name (server) != NULL
+                              ? mcr_server_get_user_name (server) : user);
   if (*address != '\0')
     {
       remember_server (self, address, user);
@@ -533,6 +536,7 @@ mcr_window_end_session (McrWindow  *self,
   McrServer *server = mcr_session_get_server (self->session);
   g_auto(GStrv) recent = g_settings_get_strv (self->settings, "recent-servers");
 
+  _mcr_window_remember_end (self);
   disconnect_server (self, server);
   mcr_devices_page_set_devices (self->devices_page, NULL);
   mcr_maps_page_set_maps (self->maps_page, NULL);

@@ -6,7 +6,8 @@
  * window: mcr-window.c (the pages and their wiring), mcr-window-login.c
  * (logging in, the keyring, second factor, certificate, end of session) and
  * mcr-window-files.c (.mcrouter files, mcrouter:// links, drag and drop,
- * the mapping dialogs and the question about switching servers).
+ * the mapping dialogs and the question about switching servers), and
+ * mcr-window-remember.c (the maps that come back at the next login).
  */
 #pragma once
 
@@ -14,6 +15,7 @@
 #include "mcr-devices-page.h"
 #include "mcr-login-page.h"
 #include "mcr-map-file.h"
+#include "mcr-map-store.h"
 #include "mcr-maps-page.h"
 #include "mcr-router-url.h"
 #include "mcr-secret-store.h"
@@ -67,6 +69,16 @@ struct _McrWindow
   gboolean         ignore_cert;
   char            *proxy;
 
+  /* remembered maps (mcr-window-remember.c) */
+  McrMapStore     *map_store;
+  char            *remember_address;
+  char            *remember_user;
+  char            *remember_problem;  /* the remembered file could not be used */
+  GPtrArray       *remember_pending;  /* McrMapSpec, until the devices are in */
+  GPtrArray       *remember_kept;     /* McrMapSpec whose device is not known */
+  gboolean         remembering;
+  guint            remember_save_id;
+
   gulong           state_id;
   gulong           loaded_id;
   gulong           cookie_id;
@@ -80,6 +92,10 @@ void  _mcr_window_update_actions          (McrWindow      *self);
 /* A hidden window (-tray, or running on in the background) that needs the
  * user shows itself. */
 void  _mcr_window_present_if_hidden       (McrWindow      *self);
+/* Asks the server to wake @device (Wake-on-LAN); the answer goes to the
+ * banner. */
+void  _mcr_window_wake_device             (McrWindow      *self,
+                                           McrDevice      *device);
 /* Creates the queued maps on the devices of this login. */
 void  _mcr_window_create_queued_maps      (McrWindow      *self);
 
@@ -103,7 +119,28 @@ void  _mcr_window_login_with_form         (McrWindow      *self);
 void  _mcr_window_start_login             (McrWindow      *self);
 void  _mcr_window_log_out                 (McrWindow      *self);
 
+/* mcr-window-remember.c */
+/* At login: reads the remembered maps of @address and @user (if the
+ * "remember-maps" setting is on); a broken file is reported and set aside. */
+void  _mcr_window_remember_begin          (McrWindow      *self,
+                                           const char     *address,
+                                           const char     *user);
+/* Once the devices are in: starts the remembered maps (switched-off ones
+ * listed only), appends what went wrong to @problems, and from then on
+ * remembers every change. */
+void  _mcr_window_restore_maps            (McrWindow      *self,
+                                           GString        *problems);
+/* Writes what is pending and stops remembering (logout, end of session). */
+void  _mcr_window_remember_end            (McrWindow      *self);
+void  _mcr_window_remember_dispose        (McrWindow      *self);
+
 /* mcr-window-files.c */
+/* The maps of this login as a file (Save Mappings and the remembered maps);
+ * @actual_ports: the port each map listens on rather than the one asked
+ * for; maps without a known device are listed in @unsaved. */
+McrMapFile *_mcr_window_build_map_file    (McrWindow      *self,
+                                           gboolean        actual_ports,
+                                           GString        *unsaved);
 void  _mcr_window_files_class_init        (GtkWidgetClass *widget_class);
 /* Takes .mcrouter files dropped on the window. */
 void  _mcr_window_files_init              (McrWindow      *self);

@@ -14,6 +14,8 @@
 
 #include "mcr-ids.h"
 #include "mcr-map-dialog.h"
+#include "mcr-map-range.h"
+#include "mcr-wake.h"
 #include "mcr-window-private.h"
 
 G_DEFINE_FINAL_TYPE (McrWindow, mcr_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -107,11 +109,15 @@ _mcr_window_update_actions (McrWindow *self)
 {
   McrServer *server = mcr_session_get_server (self->session);
   gboolean logged_in = server != NULL;
-  gboolean has_device = mcr_devices_page_get_selected_device (self->devices_page) != NULL;
+  GObject *device = mcr_devices_page_get_selected_device (self->devices_page);
+  gboolean has_device = device != NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-map", logged_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-relay-map", logged_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.quick-map", logged_in && has_device);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.wake-device",
+                                 logged_in && has_device
+                                 && mcr_wake_can_wake (MCR_DEVICE (device)));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.logout", logged_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-mappings", logged_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-mappings", logged_in);
@@ -135,10 +141,10 @@ _mcr_window_create_queued_maps (McrWindow *self)
   g_autoptr(GString) problems = g_string_new (NULL);
 
   self->queued_maps = g_ptr_array_new_with_free_func ((GDestroyNotify) mcr_map_spec_free);
-  if (specs == NULL || server == NULL)
+  if (server == NULL)
     return;
 
-  for (guint i = 0; i < specs->len; i++)
+  for (guint i = 0; specs != NULL && i < specs->len; i++)
     {
       g_autoptr(McrMapSpec) spec = mcr_map_spec_copy (g_ptr_array_index (specs, i));
       g_autoptr(GError) error = NULL;
@@ -170,12 +176,16 @@ _mcr_window_create_queued_maps (McrWindow *self)
           g_string_append_printf (problems, "%s: %s\n", arg, error->message);
         }
     }
+  /* After the file's and the command line's maps: an identical remembered
+   * map is the one they started. */
+  _mcr_window_restore_maps (self, problems);
   if (problems->len > 0)
     {
       g_strchomp (problems->str);
       mcr_window_show_message (self, problems->str, TRUE);
     }
-  if (specs->len > 0 && g_list_model_get_n_items (mcr_session_get_maps (self->session)) > 0)
+  if (specs != NULL && specs->len > 0
+      && g_list_model_get_n_items (mcr_session_get_maps (self->session)) > 0)
     _mcr_window_show_page (self, "maps");
 }
 
@@ -216,14 +226,78 @@ on_remove_map (McrMapsPage *page,
 }
 
 static void
+on_set_map_enabled (McrMapsPage *page,
+                    McrPortMap  *map,
+                    gboolean     enabled,
+                    McrWindow   *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McrPortMap) kept = g_object_ref (map);
+
+  if (mcr_session_set_map_enabled (self->session, map, enabled, &error) == NULL && error != NULL)
+    {
+      mcr_window_show_message (self, error->message, TRUE);
+      /* The row shows the map as it is: still off. */
+      g_object_notify (G_OBJECT (kept), "state");
+    }
+}
+
+/* A range from the dialog: all its maps, or none. */
+static gboolean
+add_range (McrWindow        *self,
+           const McrMapSpec *spec,
+           guint             count,
+           GError          **error)
+{
+  g_autoptr(GPtrArray) specs = mcr_map_range_expand (spec, count, error);
+  g_autoptr(GPtrArray) added = g_ptr_array_new ();
+
+  if (specs == NULL)
+    return FALSE;
+  for (guint i = 0; i < specs->len; i++)
+    {
+      const McrMapSpec *one = g_ptr_array_index (specs, i);
+      g_autoptr(GError) local_error = NULL;
+      gboolean reused = FALSE;
+      McrPortMap *map = mcr_session_add_map (self->session, one, &reused, &local_error);
+
+      if (map == NULL)
+        {
+          for (guint j = 0; j < added->len; j++)
+            mcr_session_remove_map (self->session, g_ptr_array_index (added, j));
+          /* Translators: "Remote port 5903: Local port 5903 is in use…" */
+          g_set_error (error, local_error->domain, local_error->code, _("Remote port %u: %s"),
+                       one->remote_port, local_error->message);
+          return FALSE;
+        }
+      if (!reused)
+        g_ptr_array_add (added, map);
+    }
+  return TRUE;
+}
+
+static void
 on_dialog_add (McrMapDialog *dialog,
                McrMapSpec   *spec,
                McrWindow    *self)
 {
   g_autoptr(GError) error = NULL;
   gboolean reused = FALSE;
-  McrPortMap *map = mcr_session_add_map (self->session, spec, &reused, &error);
+  guint count = mcr_map_dialog_get_port_count (dialog);
+  McrPortMap *map;
 
+  if (count > 1)
+    {
+      if (!add_range (self, spec, count, &error))
+        {
+          mcr_map_dialog_set_error (dialog, error->message);
+          return;
+        }
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      _mcr_window_show_page (self, "maps");
+      return;
+    }
+  map = mcr_session_add_map (self->session, spec, &reused, &error);
   if (map == NULL)
     {
       mcr_map_dialog_set_error (dialog, error->message);
@@ -301,6 +375,77 @@ quick_map_action (GtkWidget  *widget,
     quick_map (self, MCR_DEVICE (device), g_variant_get_string (parameter, NULL));
 }
 
+typedef struct
+{
+  McrWindow *window;
+  char      *name;
+} WakeUp;
+
+static void
+woken (GObject      *source,
+       GAsyncResult *result,
+       gpointer      user_data)
+{
+  WakeUp *wake = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *answer = mcr_wake_devices_finish (MCR_SERVER (source), result, &error);
+  g_autofree char *message = NULL;
+
+  if (answer != NULL)
+    /* Translators: "Wake-up packets were sent to PC1 (the server: Used 1 device(s) to send
+       wake packets)." */
+    message = g_strdup_printf (_("Wake-up packets were sent to %s (the server: %s)."),
+                               wake->name, answer);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    /* Translators: "PC1 could not be woken: No known MAC addresses for this device" */
+    message = g_strdup_printf (_("%s could not be woken: %s"), wake->name, error->message);
+  if (message != NULL && wake->window != NULL)
+    mcr_window_show_message (wake->window, message, answer == NULL);
+  g_clear_weak_pointer (&wake->window);
+  g_free (wake->name);
+  g_free (wake);
+}
+
+/* Asks the server to wake @device; the answer goes to the banner. */
+void
+_mcr_window_wake_device (McrWindow *self,
+                         McrDevice *device)
+{
+  McrServer *server = mcr_session_get_server (self->session);
+  const char *ids[] = { mcr_device_get_id (device), NULL };
+  WakeUp *wake;
+
+  if (server == NULL)
+    return;
+  wake = g_new0 (WakeUp, 1);
+  g_set_weak_pointer (&wake->window, self);
+  wake->name = g_strdup (mcr_device_get_name (device));
+  mcr_wake_devices_async (server, ids, NULL, woken, wake);
+}
+
+static void
+wake_device_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  McrWindow *self = MCR_WINDOW (widget);
+  GObject *device = mcr_devices_page_get_selected_device (self->devices_page);
+
+  if (device != NULL && mcr_wake_can_wake (MCR_DEVICE (device)))
+    _mcr_window_wake_device (self, MCR_DEVICE (device));
+}
+
+static void
+on_wake_map (McrMapsPage *page,
+             McrPortMap  *map,
+             McrWindow   *self)
+{
+  McrDevice *device = mcr_port_map_get_device (map);
+
+  if (device != NULL && mcr_wake_can_wake (device))
+    _mcr_window_wake_device (self, device);
+}
+
 static void
 on_device_activated (McrDevicesPage *page,
                      GObject        *device,
@@ -375,6 +520,7 @@ mcr_window_dispose (GObject *object)
 {
   McrWindow *self = MCR_WINDOW (object);
 
+  _mcr_window_remember_dispose (self);
   _mcr_window_login_dispose (self);
   if (self->session != NULL)
     {
@@ -430,6 +576,7 @@ mcr_window_class_init (McrWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.add-map", NULL, add_map_action);
   gtk_widget_class_install_action (widget_class, "win.add-relay-map", NULL, add_map_action);
   gtk_widget_class_install_action (widget_class, "win.quick-map", "s", quick_map_action);
+  gtk_widget_class_install_action (widget_class, "win.wake-device", NULL, wake_device_action);
   gtk_widget_class_install_action (widget_class, "win.dismiss-banner", NULL,
                                    dismiss_banner_action);
   gtk_widget_class_install_action (widget_class, "win.show-devices", NULL, show_view_action);
@@ -464,6 +611,8 @@ add_pages (McrWindow *self)
                     self);
   g_signal_connect (self->maps_page, "open-map", G_CALLBACK (on_open_map), self);
   g_signal_connect (self->maps_page, "remove-map", G_CALLBACK (on_remove_map), self);
+  g_signal_connect (self->maps_page, "set-map-enabled", G_CALLBACK (on_set_map_enabled), self);
+  g_signal_connect (self->maps_page, "wake-map", G_CALLBACK (on_wake_map), self);
 }
 
 static void

@@ -10,6 +10,8 @@
 #include "mcr-application.h"
 #include "mcr-session.h"
 
+#include "mcr-map-store.h"
+
 G_BEGIN_DECLS
 
 #define MCR_TYPE_WINDOW (mcr_window_get_type ())
@@ -31,6 +33,10 @@ void        mcr_window_open               (McrWindow      *self,
                                            GFile          *file);
 /* Writes the maps of this login to @file, as Save Mappings… does: server,
  * user and pinned certificate, each map with the id of its device. */
+/* Where the maps of each login are remembered (default: the XDG config
+ * folder's); for tests. Takes effect at the next login. */
+void        mcr_window_set_map_store      (McrWindow      *self,
+                                           McrMapStore    *store);
 gboolean    mcr_window_save_mappings      (McrWindow      *self,
                                            GFile          *file,
                                            GError        **error);

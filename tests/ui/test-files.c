@@ -59,22 +59,6 @@ login_page (void)
   return MCR_LOGIN_PAGE (ui_page ("login"));
 }
 
-static const char *
-banner_text (void)
-{
-  GtkRevealer *revealer = GTK_REVEALER (ui_template_child (ui_window, MCR_TYPE_WINDOW,
-                                                           "banner_revealer"));
-  GtkLabel *label = GTK_LABEL (ui_template_child (ui_window, MCR_TYPE_WINDOW, "banner_label"));
-
-  return gtk_revealer_get_reveal_child (revealer) ? gtk_label_get_text (label) : NULL;
-}
-
-static gboolean
-banner_has (gpointer text)
-{
-  return banner_text () != NULL && strstr (banner_text (), text) != NULL;
-}
-
 static gboolean
 map_listening (gpointer map)
 {
@@ -293,7 +277,7 @@ test_broken_file (void)
   guint n = n_maps ();
 
   mcr_window_open (ui_window, file);
-  g_assert_true (mcr_test_wait_until (banner_has, "broken.mcrouter: not valid JSON", 10000));
+  g_assert_true (mcr_test_wait_until (ui_banner_has, "broken.mcrouter: not valid JSON", 10000));
   g_assert_true (server () == before);
   g_assert_cmpuint (n_maps (), ==, n);
   g_unlink (path);
@@ -385,7 +369,7 @@ test_other_server (void)
   }
 #endif
   answer_switch (FALSE);
-  g_assert_true (banner_has ("elsewhere.mcrouter was not opened"));
+  g_assert_true (ui_banner_has ("elsewhere.mcrouter was not opened"));
   g_assert_true (server () == before);
   g_assert_cmpuint (n_maps (), ==, n);
   g_assert_null (switch_dialog ());

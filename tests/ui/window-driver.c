@@ -5,18 +5,33 @@
  */
 #define G_LOG_DOMAIN "window-driver"
 
+#include <glib/gstdio.h>
+#include <string.h>
+
 #include "mcr-login-page.h"
 #include "mcr-testbed.h"
 #include "window-driver.h"
 
 McrApplication *ui_app;
 McrWindow      *ui_window;
+static char    *ui_config_dir;
 
 void
 ui_init (int    *argc,
          char ***argv)
 {
+  g_autoptr(GSettings) settings = NULL;
+
+  /* Nothing of the tests in the user's own configuration (removed by
+   * ui_close_window() if the tests left it empty). */
+  ui_config_dir = g_dir_make_tmp ("mcr-ui-config-XXXXXX", NULL);
+  g_assert_nonnull (ui_config_dir);
+  g_setenv ("XDG_CONFIG_HOME", ui_config_dir, TRUE);
   gtk_test_init (argc, argv, NULL);
+  /* Each test logs in afresh: maps of one must not come back in the next
+   * (test-remember.c turns this on). */
+  settings = g_settings_new ("org.meshcentral.Router");
+  g_settings_set_boolean (settings, "remember-maps", FALSE);
   /* GTK 4.8 warns when a blinking cursor's entry loses focus without an
    * event, which happens without a window manager. */
   g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
@@ -41,6 +56,8 @@ ui_close_window (void)
   gtk_window_destroy (GTK_WINDOW (ui_window));
   ui_window = NULL;
   g_clear_object (&ui_app);
+  if (ui_config_dir != NULL)
+    g_rmdir (ui_config_dir);
 }
 
 void
@@ -185,4 +202,20 @@ ui_screenshot (GtkWidget  *widget,
   g_mkdir_with_parents (dir, 0755);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot: %s", path);
+}
+
+const char *
+ui_banner_text (void)
+{
+  GtkRevealer *revealer = GTK_REVEALER (ui_template_child (ui_window, MCR_TYPE_WINDOW,
+                                                           "banner_revealer"));
+  GtkLabel *label = GTK_LABEL (ui_template_child (ui_window, MCR_TYPE_WINDOW, "banner_label"));
+
+  return gtk_revealer_get_reveal_child (revealer) ? gtk_label_get_text (label) : NULL;
+}
+
+gboolean
+ui_banner_has (gpointer text)
+{
+  return ui_banner_text () != NULL && strstr (ui_banner_text (), text) != NULL;
 }

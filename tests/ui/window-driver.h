@@ -56,6 +56,10 @@ GtkWindow  *ui_find_toplevel   (GType        type);
  * GPOINTER_TO_SIZE(@type). */
 gboolean    ui_have_toplevel   (gpointer     type);
 gboolean    ui_no_toplevel     (gpointer     type);
+/* The banner's text while it shows, or NULL. */
+const char *ui_banner_text     (void);
+/* A wait predicate: the banner shows and its text holds @text (a string). */
+gboolean    ui_banner_has      (gpointer     text);
 /* Saves @widget as <builddir>/screenshots/@name.png (after it settles). */
 void        ui_screenshot      (GtkWidget   *widget,
                                 const char  *name);

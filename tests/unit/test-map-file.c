@@ -57,6 +57,7 @@ assert_spec_equal (const McrMapSpec *a,
   g_assert_cmpstr (a->name, ==, b->name);
   g_assert_cmpint (a->auto_exit, ==, b->auto_exit);
   g_assert_cmpint (a->launch, ==, b->launch);
+  g_assert_cmpint (a->disabled, ==, b->disabled);
 }
 
 static void
@@ -185,6 +186,40 @@ test_relay (void)
   g_assert_cmpint (mapping (mf, 1)->app_id, ==, MCR_APP_HTTPS);
   g_assert_cmpstr (mapping (mf, 2)->remote_ip, ==, "fileserver.lan");
   g_assert_cmpint (mapping (mf, 2)->app_id, ==, MCR_APP_SFTP);
+}
+
+/* A map switched off is written "enabled": false (a key the Windows
+ * router ignores) and read back off; a map on has no such key. */
+static void
+test_enabled (void)
+{
+  g_autoptr(McrMapFile) mf = mcr_map_file_new ();
+  g_autoptr(McrMapFile) back = NULL;
+  g_autoptr(McrMapSpec) spec = mcr_map_spec_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  mcr_map_file_set_hostname (mf, "mesh.example.com");
+  mcr_map_file_set_username (mf, "admin");
+  spec->protocol = MCR_PROTOCOL_TCP;
+  spec->node_id = g_strdup ("node//abc");
+  spec->node_name = g_strdup ("PC");
+  spec->local_port = 8080;
+  spec->remote_port = 80;
+  mcr_map_file_add_mapping (mf, spec);
+  spec->disabled = TRUE;
+  spec->local_port = 8081;
+  mcr_map_file_add_mapping (mf, spec);
+  bytes = mcr_map_file_to_bytes (mf, MCR_MAP_FILE_SAVE_DEFAULT);
+  text = bytes_to_string (bytes);
+  g_assert_nonnull (strstr (text, "\"enabled\": false"));
+  g_assert_null (strstr (strstr (text, "\"enabled\": false") + 1, "\"enabled\""));
+  back = mcr_map_file_new_from_bytes (bytes, "test.mcrouter", &error);
+  g_assert_no_error (error);
+  assert_file_equal (mf, back);
+  g_assert_false (mapping (back, 0)->disabled);
+  g_assert_true (mapping (back, 1)->disabled);
 }
 
 static void
@@ -851,6 +886,7 @@ main (int argc, char **argv)
   g_test_add_func ("/map-file/missing-file", test_missing_file);
   g_test_add_func ("/map-file/write/windows-layout", test_write_windows_layout);
   g_test_add_func ("/map-file/write/round-trip", test_round_trip);
+  g_test_add_func ("/map-file/write/enabled", test_enabled);
   g_test_add_func ("/map-file/write/escaping", test_escaping);
   g_test_add_func ("/map-file/write/password", test_password_not_written);
   g_test_add_func ("/map-file/write/actions", test_actions_not_written);
