@@ -30,6 +30,8 @@
  * once) and opened again, as after any drop. */
 #define FLOOD_MESSAGES          50
 #define FLOOD_MS                500
+/* Frames waiting for a parse in flight before it counts as a flood. */
+#define RX_QUEUE_MAX            4096
 /* MeshCentral pings every 30 s or so; more answers than one a second would
  * only fill the send queue of a server that never reads them. */
 #define PONG_MIN_INTERVAL_MS    1000
@@ -268,24 +270,17 @@ handle_message (McrServer  *self,
     handle_event (self, msg);
 }
 
-/* Parses one text frame and dispatches it. Anything malformed is dropped,
- * except during login, where it means the peer is not a MeshCentral
- * server. */
-void
-_mcr_server_dispatch_text (McrServer  *self,
-                           const char *text,
-                           gsize       length)
+/* Copies, repairs and parses @length bytes of @text: the root object (a
+ * new reference), or NULL when the frame is malformed. Pure CPU work, no
+ * state: large frames are parsed in a worker thread. */
+static JsonNode *
+parse_text (const char *text,
+            gsize       length)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GObject) hold G_GNUC_UNUSED = g_object_ref (G_OBJECT (self));
   g_autofree char *copy = NULL;
   JsonNode *root;
-  JsonObject *msg;
-  const char *action;
-  GQuark detail;
 
-  self->last_rx = g_get_monotonic_time ();
   /* Node's JSON.stringify() writes a lone surrogate (a device name or
    * description anyone who may edit the device can set) as an escape that
    * the strict check refuses: repaired to U+FFFD in a copy, the rest of
@@ -293,8 +288,28 @@ _mcr_server_dispatch_text (McrServer  *self,
   if (length <= G_MAXSSIZE)
     copy = g_memdup2 (text, length);
   if (copy == NULL || !mcr_json_check_and_repair (copy, length, MAX_JSON_DEPTH, NULL) ||
-      !json_parser_load_from_data (parser, copy, (gssize) length, &error) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
+      !json_parser_load_from_data (parser, copy, (gssize) length, NULL))
+    return NULL;
+  root = json_parser_steal_root (parser);
+  if (root != NULL && !JSON_NODE_HOLDS_OBJECT (root))
+    g_clear_pointer (&root, json_node_unref);
+  return root;
+}
+
+/* Dispatches the parsed frame @root (NULL: it was malformed, @length bytes
+ * long). Anything malformed is dropped, except during login, where it
+ * means the peer is not a MeshCentral server. */
+static void
+dispatch_root (McrServer *self,
+               JsonNode  *root,
+               gsize      length)
+{
+  g_autoptr(GObject) hold G_GNUC_UNUSED = g_object_ref (G_OBJECT (self));
+  JsonObject *msg;
+  const char *action;
+  GQuark detail;
+
+  if (root == NULL ||
       (action = mcr_json_get_string ((msg = json_node_get_object (root)), "action")) == NULL)
     {
       g_debug ("%s: dropped a malformed message (%" G_GSIZE_FORMAT " bytes)",
@@ -319,6 +334,188 @@ _mcr_server_dispatch_text (McrServer  *self,
    * be able to grow the quark table. */
   detail = g_quark_try_string (action);
   _mcr_server_emit_message (self, detail, action, msg);
+}
+
+/* Parses one text frame and dispatches it, here and now. */
+void
+_mcr_server_dispatch_text (McrServer  *self,
+                           const char *text,
+                           gsize       length)
+{
+  JsonNode *root;
+
+  self->last_rx = g_get_monotonic_time ();
+  root = parse_text (text, length);
+  dispatch_root (self, root, length);
+  g_clear_pointer (&root, json_node_unref);
+}
+
+/* ---- large frames: parsed in a worker thread, in order ---- */
+
+typedef struct
+{
+  GWeakRef  server;
+  GBytes   *bytes;
+  guint     generation;
+} ParseJob;
+
+/* Jobs not freed yet (a test waits for them). */
+static gint parse_jobs_alive;
+
+static void
+parse_job_free (gpointer data)
+{
+  ParseJob *job = data;
+
+  g_atomic_int_dec_and_test (&parse_jobs_alive);
+
+  g_weak_ref_clear (&job->server);
+  g_bytes_unref (job->bytes);
+  g_free (job);
+}
+
+static void
+parse_in_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  ParseJob *job = task_data;
+  gsize length;
+  const char *text = g_bytes_get_data (job->bytes, &length);
+  JsonNode *root = parse_text (text != NULL ? text : "", length);
+
+  g_task_return_pointer (task, root, root != NULL ? (GDestroyNotify) json_node_unref : NULL);
+}
+
+static void rx_drain (McrServer *self);
+
+static void
+on_parsed (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  ParseJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(McrServer) self = g_weak_ref_get (&job->server);
+  g_autoptr(GError) error = NULL;
+  JsonNode *root = g_task_propagate_pointer (G_TASK (result), &error);
+
+  /* Torn down (or gone) while the worker parsed: the frame belonged to a
+   * connection that is no more. */
+  if (self == NULL || error != NULL || job->generation != self->rx_generation)
+    {
+      g_clear_pointer (&root, json_node_unref);
+      return;
+    }
+  self->rx_parsing = FALSE;
+  g_clear_object (&self->rx_cancel);
+  dispatch_root (self, root, g_bytes_get_size (job->bytes));
+  g_clear_pointer (&root, json_node_unref);
+  rx_drain (self);
+}
+
+/* Dispatches @message now, or starts parsing it in a worker thread. */
+static void
+rx_take (McrServer *self,
+         GBytes    *message)
+{
+  gsize length;
+  const char *text = g_bytes_get_data (message, &length);
+  g_autoptr(GTask) task = NULL;
+  ParseJob *job;
+
+  if (length < self->rx_thread_threshold)
+    {
+      _mcr_server_dispatch_text (self, text != NULL ? text : "", length);
+      return;
+    }
+  job = g_new0 (ParseJob, 1);
+  g_atomic_int_inc (&parse_jobs_alive);
+  g_weak_ref_init (&job->server, self);
+  job->bytes = g_bytes_ref (message);
+  job->generation = self->rx_generation;
+  self->rx_parsing = TRUE;
+  self->rx_cancel = g_cancellable_new ();
+  task = g_task_new (NULL, self->rx_cancel, on_parsed, NULL);
+  g_task_set_source_tag (task, rx_take);
+  g_task_set_task_data (task, job, parse_job_free);
+  g_task_run_in_thread (task, parse_in_thread);
+}
+
+/* The frames that waited for a parse, in order, until the next large one
+ * (or a teardown). */
+static void
+rx_drain (McrServer *self)
+{
+  g_autoptr(GObject) hold G_GNUC_UNUSED = g_object_ref (G_OBJECT (self));
+  guint generation = self->rx_generation;
+  GBytes *message;
+
+  while (!self->rx_parsing && generation == self->rx_generation &&
+         (message = g_queue_pop_head (&self->rx_queue)) != NULL)
+    {
+      rx_take (self, message);
+      g_bytes_unref (message);
+    }
+}
+
+/* One text frame from the server: dispatched in order, large ones parsed
+ * in a worker thread while later ones wait. */
+void
+_mcr_server_receive_text (McrServer *self,
+                          GBytes    *message)
+{
+  self->last_rx = g_get_monotonic_time ();
+  if (!self->rx_parsing && g_queue_is_empty (&self->rx_queue))
+    {
+      rx_take (self, message);
+      return;
+    }
+  if (g_queue_get_length (&self->rx_queue) >= RX_QUEUE_MAX)
+    {
+      g_debug ("%s: %u messages waiting for a parse: closing", self->name,
+               g_queue_get_length (&self->rx_queue));
+      _mcr_server_rx_reset (self);
+      self->flooded = TRUE;
+      if (self->ws != NULL)
+        soup_websocket_connection_close (self->ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, NULL);
+      return;
+    }
+  g_queue_push_tail (&self->rx_queue, g_bytes_ref (message));
+}
+
+/* Drops the frames of the connection: a parse in flight is dropped when
+ * it ends, the waiting ones now. */
+void
+_mcr_server_rx_reset (McrServer *self)
+{
+  self->rx_generation++;
+  if (self->rx_cancel != NULL)
+    {
+      g_cancellable_cancel (self->rx_cancel);
+      g_clear_object (&self->rx_cancel);
+    }
+  self->rx_parsing = FALSE;
+  g_queue_clear_full (&self->rx_queue, (GDestroyNotify) g_bytes_unref);
+}
+
+guint
+_mcr_server_parse_jobs_alive (void)
+{
+  return (guint) g_atomic_int_get (&parse_jobs_alive);
+}
+
+gboolean
+_mcr_server_rx_busy (McrServer *self)
+{
+  return self->rx_parsing || !g_queue_is_empty (&self->rx_queue);
+}
+
+void
+_mcr_server_set_rx_thread_threshold (McrServer *self,
+                                     gsize      bytes)
+{
+  self->rx_thread_threshold = bytes;
 }
 
 /* ---- floods ---- */

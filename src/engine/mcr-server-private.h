@@ -121,6 +121,12 @@ struct _McrServer
   gint64              burst_start;
   guint               burst_messages;
   gboolean            flooded;
+  /* frames in order: a large one parsed in a worker, later ones waiting */
+  GQueue              rx_queue;        /* of GBytes */
+  gboolean            rx_parsing;
+  GCancellable       *rx_cancel;
+  guint               rx_generation;   /* bumped by a teardown: drops a parse in flight */
+  gsize               rx_thread_threshold;
 
   /* what we know */
   McrServerState      state;
@@ -175,6 +181,12 @@ void     _mcr_server_maybe_devices_loaded (McrServer            *self);
 void     _mcr_server_dispatch_text        (McrServer            *self,
                                            const char           *text,
                                            gsize                 length);
+/* One text frame from the server: dispatched in order, large ones parsed
+ * in a worker thread while later ones wait. */
+void     _mcr_server_receive_text         (McrServer            *self,
+                                           GBytes               *message);
+/* Drops the frames of the connection (one being parsed, those waiting). */
+void     _mcr_server_rx_reset             (McrServer            *self);
 /* FALSE (and the connection closing) when this message is one too many of
  * a flood. */
 gboolean _mcr_server_count_burst          (McrServer            *self,
@@ -244,10 +256,18 @@ void     _mcr_server_set_send_hook      (McrServer         *self,
  * connection, as a password login would, so that messages fed with
  * _mcr_server_handle_text() run through the real dispatcher. */
 void     _mcr_server_begin_test_session (McrServer         *self);
-/* One text frame, as if it came from the server. */
+/* One text frame, as if it came from the server, parsed and dispatched
+ * at once (_mcr_server_receive_text() is the real, ordered path). */
 void     _mcr_server_handle_text        (McrServer         *self,
                                          const char        *text,
                                          gsize              length);
+/* TRUE while a frame is being parsed or frames wait for one. */
+gboolean _mcr_server_rx_busy            (McrServer         *self);
+/* Worker parses started and not yet wound up (dropped ones too). */
+guint    _mcr_server_parse_jobs_alive   (void);
+/* Frames of @bytes or more are parsed in a worker thread. */
+void     _mcr_server_set_rx_thread_threshold (McrServer    *self,
+                                         gsize              bytes);
 void     _mcr_server_set_max_payload    (McrServer         *self,
                                          guint64            bytes);
 /* Trust these CAs instead of the system's. */

@@ -33,6 +33,9 @@
 #define PING_INTERVAL_S         30
 #define DEAD_AFTER_S            75   /* nothing received for this long: reconnect */
 #define COOKIE_REFRESH_S        (5 * 60)
+/* Text frames this large are parsed in a worker thread (a device list of
+ * thousands would stall the main loop). */
+#define RX_THREAD_THRESHOLD     (256 * 1024)
 #define RECONNECT_MIN_MS        1000
 #define RECONNECT_MAX_MS        60000
 
@@ -232,6 +235,7 @@ mcr_server_init (McrServer *self)
   self->directory = mcr_device_directory_new ();
   self->timeout_s = DEFAULT_TIMEOUT_S;
   self->max_payload = MCR_SERVER_MAX_PAYLOAD;
+  self->rx_thread_threshold = RX_THREAD_THRESHOLD;
   self->ping_interval_ms = PING_INTERVAL_S * 1000;
   self->dead_after_ms = DEAD_AFTER_S * 1000;
   self->cookie_refresh_ms = COOKIE_REFRESH_S * 1000;
@@ -752,8 +756,6 @@ on_ws_message (SoupWebsocketConnection *ws,
                gpointer                 user_data)
 {
   McrServer *self = user_data;
-  gsize length;
-  const char *data = g_bytes_get_data (message, &length);
 
   if (!_mcr_server_count_burst (self, ws))
     return;
@@ -762,7 +764,7 @@ on_ws_message (SoupWebsocketConnection *ws,
       self->last_rx = g_get_monotonic_time ();
       return;
     }
-  _mcr_server_dispatch_text (self, data ? data : "", length);
+  _mcr_server_receive_text (self, message);
 }
 
 static void
@@ -919,6 +921,7 @@ teardown_connection (McrServer *self)
   g_clear_handle_id (&self->cookie_id, g_source_remove);
   g_clear_handle_id (&self->refresh_id, g_source_remove);
   g_clear_handle_id (&self->burst_id, g_source_remove);
+  _mcr_server_rx_reset (self);
   self->refresh_flags = 0;
   self->flooded = FALSE;
   self->last_pong = 0;

@@ -791,6 +791,124 @@ test_logout_clears (Fixture       *f,
   g_assert_false (mcr_server_get_devices_loaded (f->server));
 }
 
+static void
+on_any_message (McrServer  *server,
+                const char *action,
+                JsonObject *msg,
+                GPtrArray  *order)
+{
+  g_ptr_array_add (order, g_strdup (action));
+}
+
+/* A device list of @n devices. */
+static GBytes *
+big_nodes (guint n)
+{
+  GString *s = g_string_new ("{\"action\":\"nodes\",\"nodes\":{\"" MESH_A "\":[");
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (s, "%s{\"_id\":\"node//n%u\",\"name\":\"n%u\",\"conn\":1}",
+                            i ? "," : "", i, i);
+  g_string_append (s, "]}}");
+  return g_string_free_to_bytes (s);
+}
+
+static GBytes *
+bytes_of (const char *text)
+{
+  return g_bytes_new (text, strlen (text));
+}
+
+/* Bounded: the worker threads wind up. */
+static void
+wait_for_parses (McrServer *server)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while ((server != NULL && _mcr_server_rx_busy (server)) || _mcr_server_parse_jobs_alive () > 0)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("a worker parse did not end within 60 s");
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static void
+test_large_in_order (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GPtrArray) order = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GBytes) big = big_nodes (20000);
+  g_autoptr(GBytes) event = bytes_of ("{\"action\":\"event\",\"event\":{\"action\":"
+                                      "\"nodeconnect\",\"nodeid\":\"node//n7\",\"conn\":0}}");
+  g_autoptr(GBytes) small = bytes_of ("{\"action\":\"serverinfo\",\"serverinfo\":{}}");
+  g_autoptr(GBytes) big2 = big_nodes (3);
+
+  load_all (f);
+  g_assert_cmpuint (g_bytes_get_size (big), >=, 256 * 1024);
+  g_signal_connect (f->server, "message", G_CALLBACK (on_any_message), order);
+  _mcr_server_receive_text (f->server, big);
+  _mcr_server_receive_text (f->server, event);
+  _mcr_server_receive_text (f->server, small);
+  /* A second large one after a small one, then a small one: with a low
+   * threshold, the small list goes through a worker too. */
+  _mcr_server_set_rx_thread_threshold (f->server, g_bytes_get_size (big2));
+  _mcr_server_receive_text (f->server, big2);
+  _mcr_server_receive_text (f->server, small);
+  /* Nothing dispatched before the main loop runs the parse's end. */
+  g_assert_true (_mcr_server_rx_busy (f->server));
+  g_assert_cmpuint (order->len, ==, 0);
+  wait_for_parses (f->server);
+
+  g_assert_cmpuint (order->len, ==, 5);
+  g_assert_cmpstr (g_ptr_array_index (order, 0), ==, "nodes");
+  g_assert_cmpstr (g_ptr_array_index (order, 1), ==, "event");
+  g_assert_cmpstr (g_ptr_array_index (order, 2), ==, "serverinfo");
+  g_assert_cmpstr (g_ptr_array_index (order, 3), ==, "nodes");
+  g_assert_cmpstr (g_ptr_array_index (order, 4), ==, "serverinfo");
+  /* The second list (3 devices) replaced the first. */
+  g_assert_cmpuint (g_list_model_get_n_items (mcr_server_get_devices (f->server)), ==, 3);
+  g_assert_nonnull (mcr_server_lookup_device (f->server, "node//n2"));
+  g_signal_handlers_disconnect_by_data (f->server, order);
+}
+
+static void
+test_logout_during_parse (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GPtrArray) order = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GBytes) big = big_nodes (20000);
+  g_autoptr(GBytes) small = bytes_of ("{\"action\":\"serverinfo\",\"serverinfo\":{}}");
+
+  load_all (f);
+  g_signal_connect (f->server, "message", G_CALLBACK (on_any_message), order);
+  _mcr_server_receive_text (f->server, big);
+  _mcr_server_receive_text (f->server, small);
+  mcr_server_logout (f->server);
+  g_assert_false (_mcr_server_rx_busy (f->server));
+  wait_for_parses (f->server);
+  g_assert_cmpuint (order->len, ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (mcr_server_get_devices (f->server)), ==, 0);
+  g_signal_handlers_disconnect_by_data (f->server, order);
+}
+
+/* The last reference goes while a worker parses: nothing is left to
+ * dispatch to, and nothing is touched. */
+static void
+test_finalize_during_parse (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) big = big_nodes (20000);
+  McrServer *server = mcr_server_new ("example.com:4443", &error);
+
+  g_assert_no_error (error);
+  _mcr_server_begin_test_session (server);
+  _mcr_server_receive_text (server, big);
+  g_assert_finalize_object (server);
+  wait_for_parses (NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -815,11 +933,14 @@ main (int argc, char **argv)
   ADD ("relay-uri", test_relay_uri);
   ADD ("logout-clears", test_logout_clears);
   ADD ("timers", test_timers);
+  ADD ("large-in-order", test_large_in_order);
+  ADD ("logout-during-parse", test_logout_during_parse);
 #undef ADD
   g_test_add ("/server-messages/relay-uri-key-domain", Fixture,
               "wss://mc.example.org/dom/?key=k%26y%20z", fixture_setup,
               test_relay_uri_key_domain, fixture_teardown);
   g_test_add_func ("/server-messages/addresses", test_addresses);
   g_test_add_func ("/server-messages/reconnect-delay", test_reconnect_delay);
+  g_test_add_func ("/server-messages/finalize-during-parse", test_finalize_during_parse);
   return g_test_run ();
 }
