@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fuzz-common.h"
+#include "mcr-ids.h"
 #include "mcr-json-check.h"
 #include "mcr-map-file.h"
 
@@ -85,7 +86,7 @@ check_round_trip (McrMapFile *mf)
       McrMapSpec *b = g_ptr_array_index (mcr_map_file_get_mappings (again), i);
 
       /* A mapping names its device by id, or by name alone (files written by hand). */
-      fuzz_check (a->node_id != NULL ? g_str_has_prefix (a->node_id, "node//")
+      fuzz_check (a->node_id != NULL ? mcr_id_is_valid (a->node_id, MCR_ID_NODE)
                                      : a->node_name != NULL && *a->node_name != '\0');
       fuzz_check (a->protocol == MCR_PROTOCOL_TCP || a->protocol == MCR_PROTOCOL_UDP);
       fuzz_check (a->app_id <= MCR_APP_LAST);

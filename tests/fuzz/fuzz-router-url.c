@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fuzz-common.h"
+#include "mcr-ids.h"
 #include "mcr-router-url.h"
 
 int
@@ -100,7 +101,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   fuzz_check (url->auth_cookie != NULL && *url->auth_cookie != '\0');
   fuzz_check (url->cert_hash == NULL || strlen (url->cert_hash) == 96);
   if (url->map != NULL)
-    fuzz_check (g_str_has_prefix (url->map->node_id, "node//") && url->map->remote_port != 0);
+    fuzz_check (mcr_id_is_valid (url->map->node_id, MCR_ID_NODE) && url->map->remote_port != 0);
 
   link = rebuild (url);
   again = mcr_router_url_parse (link, &error);
