@@ -1,7 +1,8 @@
 /* fuzz-router-url.c: mcrouter:// links
  *
  * Oracles: a refused link gets an MCR_ROUTER_URL_ERROR; an accepted one has
- * sane fields, and the link rebuilt from them parses to the same thing.
+ * sane fields, and the link rebuilt from them parses to the same thing (or,
+ * when escaping made it longer than the limit, is refused for its length).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -104,6 +105,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     fuzz_check (mcr_id_is_valid (url->map->node_id, MCR_ID_NODE) && url->map->remote_port != 0);
 
   link = rebuild (url);
+  /* Escaping can make the rebuilt link longer than the input; past the limit
+   * the parser must refuse it with the length message, nothing else. */
+  if (strlen (link) > MCR_ROUTER_URL_MAX_LENGTH)
+    {
+      again = mcr_router_url_parse (link, &error);
+      fuzz_check (again == NULL && error != NULL && strstr (error->message, "longer than") != NULL);
+      return 0;
+    }
   again = mcr_router_url_parse (link, &error);
   if (again == NULL)
     {
